@@ -1,0 +1,1 @@
+"""Seeded generators of synthetic studies (no real customer data)."""
