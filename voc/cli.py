@@ -1,0 +1,128 @@
+"""The ``voc`` command: ``voc new``, ``voc check``, ``voc run``. No analysis logic lives here."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from voc.errors import VocError
+
+app = typer.Typer(
+    name="voc",
+    help="Mixed-method Voice-of-the-Customer studies: a study folder in, an HTML report out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9\-_]*$")
+
+SCAFFOLD = """\
+# {title}
+# Paths are relative to this folder. Raw files in data/ are never modified by voc.
+# Only `title` and at least one input (survey or interviews) are required.
+title: "{title}"
+description: ""
+
+# survey:
+#   file: data/survey.csv          # .csv, .xlsx (set `sheet:`), .sav or .parquet
+#   # encoding: cp1252              # only when the file is not UTF-8
+#   # delimiter: ";"                # guessed from the header when absent
+#   columns:
+#     id: participant_id            # one row per respondent, ids kept as text ("007")
+#     nps: nps                      # 0-10 likelihood to recommend
+#     # csat: {{column: csat, scale: [1, 5]}}
+#     # ces: {{column: ces, scale: [1, 7]}}
+#     # likert:
+#     #   scale: [1, 5]
+#     #   items: {{ease: "It is easy to ...", support: "Support ..."}}
+#     segments: [region]            # columns to break results down by
+#     # weight: weight
+#     text: [comment]               # open-ended answers
+#     # wave: wave
+
+# interviews:
+#   transcripts: data/transcripts   # .txt, .md, .docx, .odt, .vtt, .srt
+#   participant_pattern: '(?P<id>P\\d+)_.*'   # participant id from the file name
+#   interviewer: [Interviewer]      # speaker labels of the interviewers
+#   # codebook: codebook.yaml
+#   # codings: data/codings.csv
+
+analysis:
+  random_seed: 0
+  min_base: 30                      # bases below this are flagged
+  suppress_below: 5                 # cells below this are hidden in stakeholder pages
+"""
+
+
+def _fail(exc: Exception, code: int = 1) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def new(
+    slug: Annotated[str, typer.Argument(help="Folder name, e.g. 2025-03-onboarding-nps.")],
+    studies: Annotated[Path, typer.Option(help="Where studies live.")] = Path("studies"),
+    title: Annotated[str | None, typer.Option(help="Study title.")] = None,
+) -> None:
+    """Scaffold studies/SLUG with a commented study.yaml and an empty data/ folder."""
+    if not _SLUG.match(slug):
+        _fail(ValueError(f"slug {slug!r}: use lower-case letters, digits, '-' and '_' (e.g. 2025-03-onboarding-nps)"), 2)
+    folder = studies / slug
+    if folder.exists():
+        _fail(FileExistsError(f"{folder} already exists; nothing was written"))
+    (folder / "data").mkdir(parents=True)
+    text = SCAFFOLD.format(title=(title or slug.replace("-", " ").replace("_", " ").capitalize()).replace('"', "'"))
+    (folder / "study.yaml").write_text(text, encoding="utf-8")
+    typer.echo(f"Created {folder / 'study.yaml'}: declare your inputs, copy raw files into "
+               f"{folder / 'data'}, then run: voc check {folder}")
+
+
+@app.command()
+def check(study: Annotated[Path, typer.Argument(help="The study folder.")]) -> None:
+    """Validate study.yaml and every input file without running anything."""
+    from voc.run import check_study
+
+    try:
+        loaded, summary = check_study(study)
+    except VocError as exc:
+        _fail(exc)
+    found = ", ".join(f"{v:,} {k}" for k, v in summary.items())
+    typer.echo(f"OK: {loaded.title} ({found})")
+
+
+@app.command()
+def run(
+    study: Annotated[Path, typer.Argument(help="The study folder.")],
+    only: Annotated[str | None, typer.Option(help="Comma-separated sections: survey,interviews,topics,mixed.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Notebook parameter: key=value or section.key=value (repeatable).")] = None,
+    outputs: Annotated[Path | None, typer.Option(help="Outputs root (default: outputs/ beside studies/).")] = None,
+) -> None:
+    """Run the analysis notebooks on a study and write its HTML report."""
+    from voc.run import run_study
+
+    sections = [s.strip() for s in only.split(",") if s.strip()] if only else None
+    try:
+        result = run_study(study, only=sections, sets=set_ or [], outputs=outputs)
+    except (VocError, ValueError) as exc:
+        _fail(exc)
+    latest = result.latest_report
+    try:
+        shown = latest.relative_to(Path.cwd())
+    except ValueError:
+        shown = latest
+    typer.echo(f"Report: {shown}")
+
+
+def main() -> None:
+    """Console entry point."""
+    app(prog_name="voc")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,362 @@
+"""Presentation: self-contained HTML pages for stakeholders. Computes no statistics.
+
+Every page is one file with its CSS inline and its images as ``data:`` URIs, so it opens from an
+e-mail attachment with no network. Pages carry a Content-Security-Policy that forbids scripts and
+every request that is not a ``data:`` URI: even if a hostile verbatim slipped through as markup,
+the browser would neither run it nor fetch anything. Text is *escaped*, never "sanitised": a quote
+keeps every word.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+__all__ = [
+    "Colophon",
+    "colophon",
+    "escape",
+    "markdown_to_html",
+    "page",
+    "render_headlines",
+    "render_notebook",
+    "skipped",
+]
+
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+CSS = """
+:root { --ink:#1f2933; --muted:#616e7c; --line:#d9e2ec; --accent:#0b6e99; --bg:#fff;
+        --soft:#f5f7fa; --warn:#b44d12; --bad:#b42318; --good:#1a7f37; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin:0; color:var(--ink); background:var(--bg);
+       font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+header.top { background:var(--soft); border-bottom:1px solid var(--line); padding:14px 24px; }
+header.top .study { color:var(--muted); font-size:13px; }
+header.top h1 { margin:2px 0 0; font-size:22px; }
+nav { margin-top:8px; display:flex; flex-wrap:wrap; gap:4px 14px; font-size:14px; }
+nav a { color:var(--accent); text-decoration:none; }
+nav a[aria-current] { font-weight:600; color:var(--ink); }
+main { max-width: 1080px; margin: 0 auto; padding: 18px 24px 48px; }
+h1, h2, h3 { line-height:1.25; } h2 { margin-top:1.8em; border-bottom:1px solid var(--line); padding-bottom:4px; }
+a { color:var(--accent); }
+table { border-collapse: collapse; margin: 10px 0 18px; font-size: 13.5px; max-width:100%; }
+.table-wrap { overflow-x:auto; max-width:100%; }
+th, td { border-bottom:1px solid var(--line); padding:4px 10px; text-align:left; vertical-align:top;
+         overflow-wrap:anywhere; max-width: 42em; }
+th { background:var(--soft); font-weight:600; }
+td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
+img { max-width:100%; height:auto; }
+pre { background:var(--soft); padding:8px 12px; overflow-x:auto; white-space:pre-wrap;
+      overflow-wrap:anywhere; font-size:13px; }
+.note { border-left:4px solid var(--line); background:var(--soft); padding:8px 12px; margin:12px 0; }
+.note.skipped { border-color: var(--muted); }
+.note.error { border-color: var(--bad); }
+.status-succeeded { color:var(--good); font-weight:600; } .status-failed { color:var(--bad); font-weight:600; }
+.status-skipped, .status-not-run { color:var(--muted); }
+.headlines { display:grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap:12px; margin:14px 0; }
+.headline { border:1px solid var(--line); border-radius:6px; padding:10px 14px; }
+.headline .value { font-size:26px; font-weight:650; }
+.headline .label { color:var(--muted); font-size:13px; }
+.headline .detail { font-size:12.5px; color:var(--muted); margin-top:4px; }
+blockquote.quote { margin:10px 0; padding:6px 14px; border-left:3px solid var(--accent); background:var(--soft); }
+blockquote.quote footer { color:var(--muted); font-size:12.5px; margin-top:4px; }
+footer.colophon { color:var(--muted); font-size:12.5px; border-top:1px solid var(--line); margin-top:36px; padding-top:10px; }
+@media print { nav { display:none; } header.top { background:none; } }
+"""
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+def _image_rule(tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    # Remote images would make the browser fetch a URL when the page opens: show them as text.
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    alt = "".join(child.content for child in token.children or [])
+    if src.startswith("data:image/png;base64,") or src.startswith("data:image/jpeg;base64,"):
+        return f'<img src="{escape(src)}" alt="{escape(alt)}">'
+    return f"<span class=\"image-link\">[image: {escape(alt)} — {escape(src)}]</span>"
+
+
+def _link_open_rule(tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    tokens[idx].attrSet("rel", "noopener noreferrer")
+    return _md.renderer.renderToken(tokens, idx, options, env)
+
+
+_md.add_render_rule("image", _image_rule)
+_md.add_render_rule("link_open", _link_open_rule)
+
+
+def escape(text: Any) -> str:
+    """HTML-escape *text* (quotes included)."""
+    return html.escape(str(text), quote=True)
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown with raw HTML disabled, unsafe link schemes refused, no remote images."""
+    return _md.render(text)
+
+
+def page(title: str, body: str, *, study_title: str = "", nav: Sequence[tuple[str, str]] = (),
+         current: str = "", footer: str = "") -> str:
+    """A complete, self-contained HTML page. *body* and *footer* are trusted HTML fragments."""
+    links = " ".join(
+        f'<a href="{escape(href)}"{" aria-current=page" if href == current else ""}>{escape(label)}</a>'
+        for label, href in nav
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{escape(title)}{' — ' + escape(study_title) if study_title else ''}</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n"
+        f'<header class="top"><div class="study">{escape(study_title)}</div>'
+        f"<h1>{escape(title)}</h1>{f'<nav>{links}</nav>' if links else ''}</header>\n"
+        f"<main>\n{body}\n"
+        f"{f'<footer class=colophon>{footer}</footer>' if footer else ''}\n</main>\n</body>\n</html>\n"
+    )
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _data_uri(mime: str, data: str | bytes) -> str:
+    if mime == "image/svg+xml":
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        data = base64.b64encode(raw).decode("ascii")
+    elif isinstance(data, bytes):
+        data = base64.b64encode(data).decode("ascii")
+    return f"data:{mime};base64,{''.join(str(data).split())}"
+
+
+def _render_output(output: dict[str, Any]) -> str:
+    kind = output.get("output_type")
+    if kind == "stream":
+        if output.get("name") == "stderr":
+            return ""  # warnings and progress chatter are not for stakeholders
+        return f"<pre>{escape(output.get('text', ''))}</pre>"
+    if kind == "error":
+        return (
+            '<div class="note error"><strong>Error:</strong> '
+            f"{escape(output.get('ename', ''))}: {escape(_ANSI.sub('', output.get('evalue', '')))}</div>"
+        )
+    data = output.get("data", {})
+    if "text/html" in data:
+        return f'<div class="table-wrap">{data["text/html"]}</div>'
+    for mime in ("image/svg+xml", "image/png", "image/jpeg"):
+        if mime in data:
+            alt = escape(data.get("text/plain", "chart"))
+            return f'<img src="{_data_uri(mime, data[mime])}" alt="{alt}">'
+    if "text/markdown" in data:
+        return markdown_to_html(data["text/markdown"])
+    if "text/plain" in data:
+        return f"<pre>{escape(_ANSI.sub('', data['text/plain']))}</pre>"
+    return ""
+
+
+_HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell", "hide"}
+
+
+def render_notebook(nb: Any, *, title: str, study_title: str = "",
+                    nav: Sequence[tuple[str, str]] = (), current: str = "", footer: str = "") -> str:
+    """Render an executed notebook as a stakeholder page: Markdown and outputs, no code."""
+    parts: list[str] = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & _HIDDEN_TAGS:
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(f'<section class="md">{markdown_to_html(cell.source)}</section>')
+        elif cell.cell_type == "code":
+            parts.extend(filter(None, (_render_output(o) for o in cell.get("outputs", []))))
+    return page(title, "\n".join(parts), study_title=study_title, nav=nav, current=current,
+                footer=footer)
+
+
+def render_headlines(headlines: Iterable[dict[str, Any]]) -> str:
+    """Headline numbers as cards (escaped)."""
+    cards = [
+        '<div class="headline">'
+        f'<div class="value">{escape(h.get("value", ""))}</div>'
+        f'<div class="label">{escape(h.get("label", ""))}</div>'
+        + (f'<div class="detail">{escape(h["detail"])}</div>' if h.get("detail") else "")
+        + "</div>"
+        for h in headlines
+    ]
+    return f'<div class="headlines">{"".join(cards)}</div>' if cards else ""
+
+
+def table_html(rows: Sequence[Sequence[Any]], header: Sequence[str], *, numeric: Sequence[int] = ()) -> str:
+    """A small escaped HTML table; columns whose index is in *numeric* are right-aligned."""
+    def cell(tag: str, i: int, value: Any) -> str:
+        cls = ' class="num"' if i in numeric else ""
+        return f"<{tag}{cls}>{value}</{tag}>"
+
+    head = "".join(cell("th", i, escape(h)) for i, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows
+    )
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+class _Note:
+    def __init__(self, text: str, kind: str = "") -> None:
+        self.text, self.kind = text, kind
+
+    def _repr_html_(self) -> str:
+        return f'<div class="note {self.kind}">{escape(self.text)}</div>'
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def skipped(reason: str) -> _Note:
+    """A visible note that a part of the analysis did not apply to this study."""
+    return _Note(f"Skipped: {reason}", "skipped")
+
+
+class Colophon:
+    """Provenance shown at the end of every notebook: versions, commit, inputs and their hashes."""
+
+    def __init__(self, study: Any) -> None:
+        from voc.provenance import environment, input_hashes, voc_commit
+
+        self.study = study
+        self.environment = environment()
+        self.commit = voc_commit()
+        self.inputs = input_hashes(study)
+
+    def _repr_html_(self) -> str:
+        env = self.environment
+        pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
+        rows = [(escape(name), f"<code>{escape(digest[:16])}…</code>") for name, digest in self.inputs.items()]
+        return (
+            "<h2>Colophon</h2>"
+            f"<p>voc {escape(env['voc'])} (commit <code>{escape(self.commit)}</code>), "
+            f"Python {escape(env['python'])} on {escape(env['platform'])}.</p>"
+            f"<p>Packages: {escape(pkgs)}.</p>"
+            f"<p>Random seed: {escape(self.study.analysis.random_seed)}.</p>"
+            + table_html(rows, ["input file", "sha256"])
+        )
+
+    def __repr__(self) -> str:
+        return f"Colophon(voc {self.environment['voc']}, commit {self.commit}, {len(self.inputs)} inputs)"
+
+
+def colophon(study: Any) -> Colophon:
+    """The provenance block that ends every notebook (versions, git commit, input hashes)."""
+    return Colophon(study)
+
+
+class Chart:
+    """A matplotlib figure that displays as SVG (text drawn as paths: nothing to inject).
+
+    Built on ``matplotlib.figure.Figure`` directly, not pyplot, so the notebook's inline backend
+    does not show it a second time.
+    """
+
+    def __init__(self, figure: Any, *, alt: str = "chart") -> None:
+        self.figure, self.alt = figure, alt
+
+    def _repr_svg_(self) -> str:
+        import io
+
+        buf = io.StringIO()
+        self.figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        return buf.getvalue()
+
+    def __repr__(self) -> str:
+        return self.alt
+
+
+def _figure(width: float, height: float) -> Any:
+    import matplotlib
+
+    matplotlib.rcParams["svg.fonttype"] = "path"
+    matplotlib.rcParams["svg.hashsalt"] = "voc"
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def interval_chart(table: Any, *, label: str, value: str, low: str = "ci_low", high: str = "ci_high",
+                   title: str = "", xlabel: str = "", n: str | None = "n") -> Chart:
+    """Horizontal dots with interval bars, one row per group (e.g. NPS by region with its CI)."""
+    rows = table.reset_index(drop=True)
+    fig = _figure(7.0, 0.45 * len(rows) + 1.2)
+    ax = fig.add_subplot()
+    y = list(range(len(rows)))[::-1]
+    ax.errorbar(rows[value], y, xerr=[rows[value] - rows[low], rows[high] - rows[value]],
+                fmt="o", color="#0b6e99", ecolor="#7fb8d4", elinewidth=3, capsize=0)
+    names = [str(v) for v in rows[label]]
+    if n is not None and n in rows:
+        names = [f"{name} (n={int(count):,})" for name, count in zip(names, rows[n], strict=True)]
+    ax.set_yticks(y, names)
+    ax.axvline(0, color="#9aa5b1", linewidth=0.8)
+    ax.set_xlabel(xlabel or value)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    return Chart(fig, alt=title or f"{value} by {label}")
+
+
+class Table:
+    """A DataFrame shown as an escaped HTML table, numbers rounded, index hidden."""
+
+    def __init__(self, frame: Any, *, digits: int = 1, caption: str = "") -> None:
+        self.frame, self.digits, self.caption = frame, digits, caption
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        frame = self.frame.copy()
+        for col in frame.columns:
+            if pd.api.types.is_float_dtype(frame[col]):
+                frame[col] = frame[col].round(self.digits)
+        body = frame.to_html(index=False, escape=True, na_rep="", border=0,
+                             float_format=lambda v: f"{v:,.{self.digits}f}")
+        caption = f"<p><strong>{escape(self.caption)}</strong></p>" if self.caption else ""
+        return f'{caption}<div class="table-wrap">{body}</div>'
+
+    def __repr__(self) -> str:
+        return repr(self.frame)
+
+
+def table(frame: Any, *, digits: int = 1, caption: str = "") -> Table:
+    """Show *frame* in the report: escaped, rounded to *digits*, without the index."""
+    return Table(frame, digits=digits, caption=caption)
+
+
+def nps_headline(overall: Any, *, level: float = 0.95) -> dict[str, str]:
+    """Label, value and detail for a one-row NPS table (as from ``voc.survey.nps``)."""
+    row = overall.iloc[0]
+    return {
+        "label": "Net Promoter Score",
+        "value": f"{row['nps']:+.0f}",
+        "detail": f"{level:.0%} CI {row['ci_low']:+.0f} to {row['ci_high']:+.0f} · n = {int(row['n']):,}",
+        "section": "survey",
+    }
+
+
+def interviews_headline(interviews: Any) -> dict[str, str]:
+    """Label, value and detail for the interview summary (as from ``voc.qual.interview_summary``)."""
+    return {
+        "label": "Interviews",
+        "value": f"{len(interviews):,}",
+        "detail": f"{int(interviews['n_participant_turns'].sum()):,} participant turns, "
+        f"{int(interviews['n_words'].sum()):,} words",
+        "section": "interviews",
+    }
