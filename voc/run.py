@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -121,13 +122,16 @@ def _parse_sets(sets: Sequence[str], templates: list[Template]) -> list[tuple[st
         key, value = item.split("=", 1)
         key = key.strip()
         scope, _, name = key.rpartition(".")
+        if not is_identifier(name) or (scope and not re.fullmatch(r"\w+", scope)):
+            raise ValueError(
+                f"--set {item!r}: {key!r} is not a valid parameter name (an identifier, "
+                "optionally after a notebook name and a dot: survey.level=0.9)"
+            )
         if scope and scope not in scopes:
             raise ValueError(
                 f"--set {item!r}: {scope!r} is not a notebook.{suggest(scope, list(scopes))} "
                 f"Notebooks: {', '.join(t.section for t in templates)}"
             )
-        if not is_identifier(name):
-            raise ValueError(f"--set {item!r}: {name!r} is not a valid parameter name (an identifier)")
         if name in RESERVED:
             raise ValueError(f"--set {item!r}: {name} is set by voc run itself")
         parsed.append((scopes[scope].section if scope else None, name, value))
@@ -251,7 +255,8 @@ def _kernel_manager_class() -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     spec = KernelSpec(
-        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+              "--IPKernelApp.log_level=ERROR"],
         display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (voc)",
         language="python",
         env={},

@@ -426,6 +426,9 @@ def load_study(path: str | Path) -> Study:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and cmark is not None:
+            problem += f" ({context} on line {cmark.line + 1})"
         raise StudyError(
             [Problem(file, f"not valid YAML: {problem}", line=mark.line + 1 if mark else None)]
         ) from None

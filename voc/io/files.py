@@ -112,15 +112,17 @@ def _output_name(name: str) -> str:
     return name
 
 
-def save_table(data: pd.DataFrame, name: str, output_dir: str | Path) -> pd.DataFrame:
+def save_table(
+    data: pd.DataFrame, name: str, output_dir: str | Path, *, index: bool = False
+) -> pd.DataFrame:
     """Save a tidy table as ``<output_dir>/tables/<name>.csv`` (UTF-8, atomic) and return it.
 
     Text cells that start like a spreadsheet formula are neutralised (see
-    :func:`neutralise_formulas`). The index is written only when it is named.
+    :func:`neutralise_formulas`). Tidy tables keep everything in columns, so the index is
+    left out unless *index* is true.
     """
     path = Path(output_dir) / "tables" / f"{_output_name(name)}.csv"
-    keep_index = any(n is not None for n in data.index.names)
-    text = neutralise_formulas(data).to_csv(index=keep_index, lineterminator="\n")
+    text = neutralise_formulas(data).to_csv(index=index, lineterminator="\n")
     atomic_write_text(path, text)
     return data
 
