@@ -52,7 +52,8 @@ a { color:var(--accent); }
 table { border-collapse: collapse; margin: 10px 0 18px; font-size: 13.5px; max-width:100%; }
 .table-wrap { overflow-x:auto; max-width:100%; }
 th, td { border-bottom:1px solid var(--line); padding:4px 10px; text-align:left; vertical-align:top;
-         overflow-wrap:anywhere; max-width: 42em; }
+         overflow-wrap:break-word; }
+td { max-width: 42em; }
 th { background:var(--soft); font-weight:600; }
 td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
 img { max-width:100%; height:auto; }

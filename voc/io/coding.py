@@ -86,6 +86,8 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
         raise InputError(path, "the codebook has no codes")
     codebook["code"] = codebook["code"].astype(str).str.strip()
     codebook["description"] = codebook["description"].fillna("").astype(str)
+    parent = codebook["parent"].astype(object)
+    codebook["parent"] = parent.where(parent.notna() & parent.astype(str).str.strip().ne(""), None)
     dup = codebook["code"].duplicated()
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
