@@ -44,3 +44,14 @@ def tiny_survey_study(tmp_path: Path) -> Path:
         "    nps: nps\n    segments: [region]\n    text: [comment]\n",
         {"data/survey.csv": "\n".join(rows) + "\n"},
     )
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory: pytest.TempPathFactory):
+    """One real run of the example study (every notebook), shared by the tests that inspect it."""
+    from voc.run import run_study
+
+    root = tmp_path_factory.mktemp("example_run")
+    study = root / "studies" / "example"
+    shutil.copytree(EXAMPLE, study)
+    return run_study(study, progress=None)
