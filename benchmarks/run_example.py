@@ -11,6 +11,7 @@ Targets (issue: the spine): the example study in < 120 s cold, < 60 s warm, peak
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -31,10 +32,8 @@ def _tree(pid: int) -> list[int]:
         p = todo.pop()
         out.append(p)
         for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):
                 todo += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
     return out
 
 
@@ -52,7 +51,9 @@ def _rss(pid: int) -> int:
 
 def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     peak = 0
     done = threading.Event()
 
@@ -74,7 +75,9 @@ def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--study", default=str(REPO / "studies" / "example"))
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
@@ -88,8 +91,17 @@ def main() -> None:
             r["run"] = "cold" if i == 0 else "warm"
             results.append(r)
             print(f"{r['run']:>4}: {r['seconds']:6.1f} s   peak {r['peak_mb']:5d} MB", flush=True)
-    print(json.dumps({"machine": f"{platform.machine()} {os.cpu_count()} cores", "python": platform.python_version(),
-                      "study": args.study, "results": results}, indent=2))
+    print(
+        json.dumps(
+            {
+                "machine": f"{platform.machine()} {os.cpu_count()} cores",
+                "python": platform.python_version(),
+                "study": args.study,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

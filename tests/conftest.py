@@ -34,9 +34,16 @@ def write_study(folder: Path, yaml_text: str, files: dict[str, str] | None = Non
 def tiny_survey_study(tmp_path: Path) -> Path:
     """A survey-only study of 8 respondents."""
     rows = ["participant_id,region,nps,comment"]
-    data = [("007", "EMEA", 10, "Great search"), ("008", "EMEA", 9, ""), ("009", "APAC", 3, "Slow support"),
-            ("010", "APAC", 6, "Integration gaps"), ("011", "EMEA", 8, "Fine"), ("012", "APAC", 10, ""),
-            ("013", "EMEA", 7, "ok"), ("014", "APAC", 0, "Pricing surprises")]
+    data = [
+        ("007", "EMEA", 10, "Great search"),
+        ("008", "EMEA", 9, ""),
+        ("009", "APAC", 3, "Slow support"),
+        ("010", "APAC", 6, "Integration gaps"),
+        ("011", "EMEA", 8, "Fine"),
+        ("012", "APAC", 10, ""),
+        ("013", "EMEA", 7, "ok"),
+        ("014", "APAC", 0, "Pricing surprises"),
+    ]
     rows += [f"{a},{b},{c},{d}" for a, b, c, d in data]
     return write_study(
         tmp_path / "studies" / "tiny",

@@ -11,9 +11,23 @@ import pytest
 from .conftest import REPO
 
 TEMPLATES = sorted((REPO / "notebooks").glob("*.ipynb"))
-FORBIDDEN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.AsyncFor, ast.While,
-             ast.If, ast.IfExp, ast.Lambda, ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp,
-             ast.Try, ast.With)
+FORBIDDEN = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.If,
+    ast.IfExp,
+    ast.Lambda,
+    ast.ListComp,
+    ast.DictComp,
+    ast.SetComp,
+    ast.GeneratorExp,
+    ast.Try,
+    ast.With,
+)
 
 
 def _cells(path: Path) -> list[nbformat.NotebookNode]:

@@ -21,15 +21,19 @@ def test_every_notebook_ran_on_the_example_study(example_run) -> None:
     manifest = example_run.manifest
     assert manifest["status"] == "succeeded"
     assert [(nb["name"], nb["status"]) for nb in manifest["notebooks"]] == [
-        ("10_survey", "succeeded"), ("20_interviews", "succeeded"),
-        ("30_topics", "succeeded"), ("40_mixed", "succeeded"),
+        ("10_survey", "succeeded"),
+        ("20_interviews", "succeeded"),
+        ("30_topics", "succeeded"),
+        ("40_mixed", "succeeded"),
     ]
     for nb in manifest["notebooks"]:
         executed = nbformat.read(str(example_run.run_dir / nb["notebook"]), as_version=4)
         params = executed.metadata.papermill.parameters
         assert params["study_dir"] == manifest["study"]["path"]
         assert params["output_dir"] == "."
-        assert not any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
+        assert not any(
+            o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", [])
+        )
 
 
 def test_example_tables_hold_real_numbers(example_run) -> None:
@@ -75,7 +79,11 @@ def test_an_interviews_only_study_runs(tmp_path: Path) -> None:
         shutil.copy(src, study / "transcripts" / src.name)
     result = run_study(study, progress=None)
     status = {nb["section"]: nb["status"] for nb in result.manifest["notebooks"]}
-    assert status == {"survey": "skipped", "interviews": "succeeded", "topics": "succeeded",
-                      "mixed": "skipped"}
+    assert status == {
+        "survey": "skipped",
+        "interviews": "succeeded",
+        "topics": "succeeded",
+        "mixed": "skipped",
+    }
     interviews = pd.read_csv(result.run_dir / "tables" / "interviews.csv")
     assert len(interviews) == 3

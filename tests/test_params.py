@@ -32,10 +32,12 @@ def test_every_template_declares_typed_parameters_with_help() -> None:
 
 
 def test_read_parameters_types_defaults_and_help() -> None:
-    params = read_parameters(_nb(
-        'study_dir: str = "s"  # the study\noutput_dir: str = "o"\nn: int = 3  # count\n'
-        "level: float = 0.9\nflag: bool = False\nnames: list[str] = ['a']\nseg: str | None = None\n"
-    ))
+    params = read_parameters(
+        _nb(
+            'study_dir: str = "s"  # the study\noutput_dir: str = "o"\nn: int = 3  # count\n'
+            "level: float = 0.9\nflag: bool = False\nnames: list[str] = ['a']\nseg: str | None = None\n"
+        )
+    )
     assert params["n"].type == "int" and params["n"].default == 3 and params["n"].help == "count"
     assert params["level"].default == 0.9
     assert params["names"].default == ["a"]
@@ -45,8 +47,14 @@ def test_read_parameters_types_defaults_and_help() -> None:
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ('study_dir: str = "s"\noutput_dir: str = "o"\nimport os', "expected 'name: type = literal'"),
-        ('study_dir: str = "s"\noutput_dir: str = "o"\nx: dict = {}', "type 'dict' is not supported"),
+        (
+            'study_dir: str = "s"\noutput_dir: str = "o"\nimport os',
+            "expected 'name: type = literal'",
+        ),
+        (
+            'study_dir: str = "s"\noutput_dir: str = "o"\nx: dict = {}',
+            "type 'dict' is not supported",
+        ),
         ('study_dir: str = "s"\noutput_dir: str = "o"\nx: int = len("a")', "must be a literal"),
         ('study_dir: str = "s"\nx: int = 1', "must declare output_dir"),
         ('study_dir: str = "s"\noutput_dir: str = "o"\nx: int = "a"', "expects int"),
@@ -60,23 +68,43 @@ def test_parameters_cell_must_be_literal_annotated_assignments(source: str, mess
 def test_exactly_one_parameters_cell() -> None:
     nb = _nb('study_dir: str = "s"\noutput_dir: str = "o"')
     nb.cells[1].metadata["tags"] = ["parameters"]
-    with pytest.raises(ValueError, match="exactly one cell must be tagged 'parameters', found cells 1, 2"):
+    with pytest.raises(
+        ValueError, match="exactly one cell must be tagged 'parameters', found cells 1, 2"
+    ):
         read_parameters(nb)
 
 
 @pytest.mark.parametrize(
     ("value", "kind", "expected"),
-    [("3", "int", 3), ("0.5", "float", 0.5), ("2", "float", 2.0), ("yes", "bool", True),
-     ("off", "bool", False), ("a,b", "list[str]", ["a", "b"]), ('["a"]', "list[str]", ["a"]),
-     ("1,2", "list[int]", [1, 2]), ("none", "str | None", None), ("x", "str | None", "x"),
-     ("text", "str", "text")],
+    [
+        ("3", "int", 3),
+        ("0.5", "float", 0.5),
+        ("2", "float", 2.0),
+        ("yes", "bool", True),
+        ("off", "bool", False),
+        ("a,b", "list[str]", ["a", "b"]),
+        ('["a"]', "list[str]", ["a"]),
+        ("1,2", "list[int]", [1, 2]),
+        ("none", "str | None", None),
+        ("x", "str | None", "x"),
+        ("text", "str", "text"),
+    ],
 )
 def test_coerce_command_line_strings(value: str, kind: str, expected: object) -> None:
     assert coerce(value, kind) == expected
 
 
-@pytest.mark.parametrize(("value", "kind"), [("abc", "int"), ("1.5", "int"), ("maybe", "bool"),
-                                             ("x", "float"), (True, "int"), (None, "str")])
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("abc", "int"),
+        ("1.5", "int"),
+        ("maybe", "bool"),
+        ("x", "float"),
+        (True, "int"),
+        (None, "str"),
+    ],
+)
 def test_coerce_rejects_wrong_types(value: object, kind: str) -> None:
     with pytest.raises(ValueError, match=f"expects {kind}"):
         coerce(value, kind, name="p")
@@ -93,7 +121,10 @@ def test_plan_sets_typed_values_on_the_notebooks_that_declare_them() -> None:
 @pytest.mark.parametrize(
     ("sets", "message"),
     [
-        (["levle=0.9"], r"no selected notebook declares a parameter 'levle'\. Did you mean 'level'\?"),
+        (
+            ["levle=0.9"],
+            r"no selected notebook declares a parameter 'levle'\. Did you mean 'level'\?",
+        ),
         (["level=high"], r"parameter 'level' expects float, found 'high'"),
         (["__import__('os').system('x')=1"], r"is not a valid parameter name"),
         (["class=1"], r"is not a valid parameter name"),
@@ -108,7 +139,7 @@ def test_bad_sets_are_errors_before_any_kernel_starts(sets: list[str], message: 
 
 
 def test_unknown_parameter_error_lists_the_declared_parameters() -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="Declared parameters") as info:
         plan_run(load_study(EXAMPLE), sets=["nope=1"])
     text = str(info.value)
     assert "10_survey: segment: str = 'region'" in text

@@ -18,7 +18,11 @@ HINT = "the browser test needs Debian's chromium: sudo apt-get install chromium"
 
 
 def _chromium() -> str:
-    path = os.environ.get("VOC_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("VOC_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
     if path is None:
         if os.environ.get("CI"):
             pytest.fail(HINT + " (CI must run this test)")
@@ -34,8 +38,15 @@ def browser():
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
@@ -70,10 +81,17 @@ def _open(browser, url: str) -> dict:
     return seen
 
 
-def test_every_report_page_renders_offline_with_no_errors_and_no_requests(browser, example_run) -> None:
+def test_every_report_page_renders_offline_with_no_errors_and_no_requests(
+    browser, example_run
+) -> None:
     pages = sorted((example_run.run_dir / "report").glob("*.html"))
-    assert [p.name for p in pages] == ["10_survey.html", "20_interviews.html", "30_topics.html",
-                                       "40_mixed.html", "index.html"]
+    assert [p.name for p in pages] == [
+        "10_survey.html",
+        "20_interviews.html",
+        "30_topics.html",
+        "40_mixed.html",
+        "index.html",
+    ]
     for path in pages:
         seen = _open(browser, path.as_uri())
         assert seen["console"] == [], (path.name, seen["console"])

@@ -16,17 +16,28 @@ from voc.run import run_study
 
 pytestmark = pytest.mark.slow
 
-PARAMS = 'study_dir: str = "."  # the study\noutput_dir: str = "."  # outputs\nn: int = 1  # a number'
+PARAMS = (
+    'study_dir: str = "."  # the study\noutput_dir: str = "."  # outputs\nn: int = 1  # a number'
+)
 
 
 def _template(folder: Path, name: str, cells: list[str], requires: list[str]) -> None:
     nb = new_notebook()
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                   "voc": {"section": name.split("_", 1)[1], "title": name.split("_", 1)[1].title(),
-                           "requires": requires}}
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "voc": {
+            "section": name.split("_", 1)[1],
+            "title": name.split("_", 1)[1].title(),
+            "requires": requires,
+        },
+    }
     params = new_code_cell(PARAMS)
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [new_markdown_cell(f"# {name}\n\nA *test* template."), params, *map(new_code_cell, cells)]
+    nb.cells = [
+        new_markdown_cell(f"# {name}\n\nA *test* template."),
+        params,
+        *map(new_code_cell, cells),
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(folder / f"{name}.ipynb"))
 
@@ -51,14 +62,21 @@ def _run(study: Path, templates: Path, **kw):
     return run_study(study, templates_dir=templates, progress=None, **kw)
 
 
-def test_a_successful_run_writes_everything_and_promotes_latest(tiny_survey_study: Path, templates: Path) -> None:
+def test_a_successful_run_writes_everything_and_promotes_latest(
+    tiny_survey_study: Path, templates: Path
+) -> None:
     result = _run(tiny_survey_study, templates, sets=["n=5"])
     folder = tiny_survey_study.parent.parent / "outputs" / "tiny"
     assert result.run_dir.parent == folder
     assert (folder / "latest").resolve() == result.run_dir.resolve()
     assert os.readlink(folder / "latest") == result.run_dir.name  # relative: the folder can move
-    for rel in ("report/index.html", "report/10_alpha.html", "notebooks/10_alpha.ipynb",
-                "tables/responses.csv", "manifest.json"):
+    for rel in (
+        "report/index.html",
+        "report/10_alpha.html",
+        "notebooks/10_alpha.ipynb",
+        "tables/responses.csv",
+        "manifest.json",
+    ):
         assert (result.run_dir / rel).is_file(), rel
     assert not (result.run_dir / "report/20_beta.html").exists()
     assert not list(folder.glob(".staging-*"))
@@ -93,8 +111,9 @@ def test_a_successful_run_writes_everything_and_promotes_latest(tiny_survey_stud
     assert ids.startswith("007,")  # ids stay strings
 
 
-def test_a_failed_run_keeps_latest_and_names_notebook_and_cell(tiny_survey_study: Path, templates: Path,
-                                                               tmp_path: Path) -> None:
+def test_a_failed_run_keeps_latest_and_names_notebook_and_cell(
+    tiny_survey_study: Path, templates: Path, tmp_path: Path
+) -> None:
     good = _run(tiny_survey_study, templates)
     bad = tmp_path / "bad_templates"
     _template(bad, "10_alpha", ["import voc", "x = 1", "1 / 0"], ["survey"])
@@ -102,11 +121,16 @@ def test_a_failed_run_keeps_latest_and_names_notebook_and_cell(tiny_survey_study
     with pytest.raises(RunError) as info:
         _run(tiny_survey_study, bad)
     message = str(info.value)
-    assert "Notebook 10_alpha failed in cell 5 (`1 / 0`): ZeroDivisionError: division by zero" in message
+    assert (
+        "Notebook 10_alpha failed in cell 5 (`1 / 0`): ZeroDivisionError: division by zero"
+        in message
+    )
     assert "The last good report is still" in message
     folder = good.run_dir.parent
     assert (folder / "latest").resolve() == good.run_dir.resolve()
-    failed = sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in {good.run_dir.name, "latest"})
+    failed = sorted(
+        p for p in folder.iterdir() if p.is_dir() and p.name not in {good.run_dir.name, "latest"}
+    )
     assert len(failed) == 1
     manifest = json.loads((failed[0] / "manifest.json").read_text())
     assert manifest["status"] == "failed" and "ZeroDivisionError" in manifest["error"]
@@ -115,11 +139,18 @@ def test_a_failed_run_keeps_latest_and_names_notebook_and_cell(tiny_survey_study
     assert not list(folder.glob(".staging-*"))
 
 
-def test_an_input_changed_during_the_run_fails_the_run(tiny_survey_study: Path, tmp_path: Path) -> None:
+def test_an_input_changed_during_the_run_fails_the_run(
+    tiny_survey_study: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "tamper"
-    _template(folder, "10_tamper", [
-        "from pathlib import Path\np = Path(study_dir) / 'data' / 'survey.csv'\np.write_text(p.read_text() + '015,EMEA,5,x\\n')"
-    ], ["survey"])
+    _template(
+        folder,
+        "10_tamper",
+        [
+            "from pathlib import Path\np = Path(study_dir) / 'data' / 'survey.csv'\np.write_text(p.read_text() + '015,EMEA,5,x\\n')"
+        ],
+        ["survey"],
+    )
     with pytest.raises(RunError, match=r"input file data/survey.csv changed during the run"):
         _run(tiny_survey_study, folder)
     assert not (tiny_survey_study.parent.parent / "outputs/tiny/latest").exists()

@@ -80,7 +80,9 @@ def test_title_and_an_input_are_required(tmp_path: Path) -> None:
 
 
 def test_interviews_only_study_is_valid(tmp_path: Path) -> None:
-    study = load_study(write_study(tmp_path / "s", "title: T\ninterviews:\n  transcripts: data/t\n"))
+    study = load_study(
+        write_study(tmp_path / "s", "title: T\ninterviews:\n  transcripts: data/t\n")
+    )
     assert not study.has_survey and study.has_interviews and not study.has_codings
 
 
@@ -93,7 +95,9 @@ def test_participant_pattern_needs_an_id_group(tmp_path: Path) -> None:
 
 def test_duplicate_yaml_keys_are_errors_not_silently_overwritten(tmp_path: Path) -> None:
     with pytest.raises(StudyError, match=r"line 3.*duplicate key 'title'"):
-        load_study(write_study(tmp_path / "s", MINIMAL.replace("survey:", "x: 1\ntitle: again\nsurvey:")))
+        load_study(
+            write_study(tmp_path / "s", MINIMAL.replace("survey:", "x: 1\ntitle: again\nsurvey:"))
+        )
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
@@ -105,8 +109,8 @@ def test_missing_study_suggests_a_close_folder(tmp_path: Path) -> None:
     write_study(tmp_path / "studies" / "example", MINIMAL)
     with pytest.raises(StudyError, match="Did you mean 'example'"):
         load_study(tmp_path / "studies" / "exampel")
+    (tmp_path / "empty").mkdir()
     with pytest.raises(StudyError, match="voc new empty"):
-        (tmp_path / "empty").mkdir()
         load_study(tmp_path / "empty")
 
 

@@ -72,15 +72,24 @@ def new(
 ) -> None:
     """Scaffold studies/SLUG with a commented study.yaml and an empty data/ folder."""
     if not _SLUG.match(slug):
-        _fail(ValueError(f"slug {slug!r}: use lower-case letters, digits, '-' and '_' (e.g. 2025-03-onboarding-nps)"), 2)
+        _fail(
+            ValueError(
+                f"slug {slug!r}: use lower-case letters, digits, '-' and '_' (e.g. 2025-03-onboarding-nps)"
+            ),
+            2,
+        )
     folder = studies / slug
     if folder.exists():
         _fail(FileExistsError(f"{folder} already exists; nothing was written"))
     (folder / "data").mkdir(parents=True)
-    text = SCAFFOLD.format(title=(title or slug.replace("-", " ").replace("_", " ").capitalize()).replace('"', "'"))
+    text = SCAFFOLD.format(
+        title=(title or slug.replace("-", " ").replace("_", " ").capitalize()).replace('"', "'")
+    )
     (folder / "study.yaml").write_text(text, encoding="utf-8")
-    typer.echo(f"Created {folder / 'study.yaml'}: declare your inputs, copy raw files into "
-               f"{folder / 'data'}, then run: voc check {folder}")
+    typer.echo(
+        f"Created {folder / 'study.yaml'}: declare your inputs, copy raw files into "
+        f"{folder / 'data'}, then run: voc check {folder}"
+    )
 
 
 @app.command()
@@ -99,9 +108,18 @@ def check(study: Annotated[Path, typer.Argument(help="The study folder.")]) -> N
 @app.command()
 def run(
     study: Annotated[Path, typer.Argument(help="The study folder.")],
-    only: Annotated[str | None, typer.Option(help="Comma-separated sections: survey,interviews,topics,mixed.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Notebook parameter: key=value or section.key=value (repeatable).")] = None,
-    outputs: Annotated[Path | None, typer.Option(help="Outputs root (default: outputs/ beside studies/).")] = None,
+    only: Annotated[
+        str | None, typer.Option(help="Comma-separated sections: survey,interviews,topics,mixed.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Notebook parameter: key=value or section.key=value (repeatable)."
+        ),
+    ] = None,
+    outputs: Annotated[
+        Path | None, typer.Option(help="Outputs root (default: outputs/ beside studies/).")
+    ] = None,
 ) -> None:
     """Run the analysis notebooks on a study and write its HTML report."""
     from voc.run import run_study

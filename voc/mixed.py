@@ -15,7 +15,9 @@ __all__ = ["interviewees", "nps_group"]
 def nps_group(scores: pd.Series) -> pd.Series:
     """Promoter (9–10), passive (7–8) or detractor (0–6) for 0–10 scores; NaN stays missing."""
     values = pd.to_numeric(scores, errors="raise")
-    groups = np.select([values >= 9, values >= 7, values >= 0], ["promoter", "passive", "detractor"], "")
+    groups = np.select(
+        [values >= 9, values >= 7, values >= 0], ["promoter", "passive", "detractor"], ""
+    )
     out = pd.Series(groups, index=scores.index, dtype=object).where(values.notna())
     return out.astype(pd.CategoricalDtype(["detractor", "passive", "promoter"], ordered=True))
 
@@ -56,18 +58,19 @@ def interviewees(
             raise ValueError(f"{name} has no 'participant_id' column")
     if responses["participant_id"].duplicated().any():
         dup = responses.loc[responses["participant_id"].duplicated(), "participant_id"].iloc[0]
-        raise ValueError(f"responses has participant_id {dup!r} more than once; a join needs one row each")
-    people = (
-        segments.groupby("participant_id", sort=True).size().rename("n_turns").reset_index()
-    )
+        raise ValueError(
+            f"responses has participant_id {dup!r} more than once; a join needs one row each"
+        )
+    people = segments.groupby("participant_id", sort=True).size().rename("n_turns").reset_index()
     keep = ["participant_id", *(columns or [])]
     if score is not None:
         keep.insert(1, score)
     missing = [c for c in keep if c not in responses.columns]
     if missing:
         raise ValueError(f"responses has no column(s) {missing}")
-    joined = people.merge(responses[keep], on="participant_id", how="left", validate="one_to_one",
-                          indicator=True)
+    joined = people.merge(
+        responses[keep], on="participant_id", how="left", validate="one_to_one", indicator=True
+    )
     joined.insert(2, "in_survey", joined.pop("_merge").eq("both"))
     if score is not None:
         joined.insert(4, "nps_group", nps_group(joined[score]))

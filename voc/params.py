@@ -60,7 +60,9 @@ class Parameter:
 def parameters_cell(nb: nbformat.NotebookNode, *, path: str | Path = "notebook") -> int:
     """Index of the one cell tagged ``parameters``; a ValueError when there are 0 or several."""
     tagged = [
-        i for i, cell in enumerate(nb.cells) if "parameters" in cell.get("metadata", {}).get("tags", [])
+        i
+        for i, cell in enumerate(nb.cells)
+        if "parameters" in cell.get("metadata", {}).get("tags", [])
     ]
     if len(tagged) != 1:
         found = "none" if not tagged else f"cells {', '.join(str(i + 1) for i in tagged)}"
@@ -100,16 +102,24 @@ def read_parameters(nb: nbformat.NotebookNode | str | Path) -> dict[str, Paramet
     for stmt in tree.body:
         where = f"{path}: parameters cell line {stmt.lineno}"
         if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
-            raise ValueError(f"{where}: expected 'name: type = literal', found {ast.unparse(stmt)!r}")
+            raise ValueError(
+                f"{where}: expected 'name: type = literal', found {ast.unparse(stmt)!r}"
+            )
         kind = ast.unparse(stmt.annotation)
         if kind not in _TYPES:
-            raise ValueError(f"{where}: type {kind!r} is not supported; use one of {', '.join(_TYPES)}")
+            raise ValueError(
+                f"{where}: type {kind!r} is not supported; use one of {', '.join(_TYPES)}"
+            )
         try:
             default = ast.literal_eval(stmt.value) if stmt.value is not None else None
         except ValueError:
-            raise ValueError(f"{where}: the default of {stmt.target.id} must be a literal") from None
+            raise ValueError(
+                f"{where}: the default of {stmt.target.id} must be a literal"
+            ) from None
         name = stmt.target.id
-        params[name] = Parameter(name, kind, coerce(default, kind, name=name), comments.get(stmt.lineno, ""))
+        params[name] = Parameter(
+            name, kind, coerce(default, kind, name=name), comments.get(stmt.lineno, "")
+        )
     missing = [r for r in RESERVED if r not in params]
     if missing:
         raise ValueError(f"{path}: the parameters cell must declare {', '.join(missing)}")
@@ -134,7 +144,9 @@ def coerce(value: Any, kind: str, *, name: str = "value") -> Any:
 
     optional = kind.endswith("| None")
     base = kind.removesuffix(" | None")
-    if value is None or (optional and isinstance(value, str) and value.strip().lower() in {"none", "null", ""}):
+    if value is None or (
+        optional and isinstance(value, str) and value.strip().lower() in {"none", "null", ""}
+    ):
         if optional:
             return None
         raise fail()
@@ -148,7 +160,11 @@ def coerce(value: Any, kind: str, *, name: str = "value") -> Any:
             raise fail()
         if base.startswith("list["):
             try:
-                parsed = json.loads(text) if text.startswith("[") else [t.strip() for t in text.split(",") if t.strip()]
+                parsed = (
+                    json.loads(text)
+                    if text.startswith("[")
+                    else [t.strip() for t in text.split(",") if t.strip()]
+                )
             except json.JSONDecodeError:
                 raise fail() from None
             value = parsed

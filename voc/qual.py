@@ -17,7 +17,9 @@ def _check_segments(segments: pd.DataFrame) -> None:
         raise TypeError(f"segments must be a DataFrame, found {type(segments).__name__}")
     missing = [c for c in _SEGMENT_COLUMNS if c not in segments.columns]
     if missing:
-        raise ValueError(f"segments lacks the column(s) {missing}; expected {list(_SEGMENT_COLUMNS)}")
+        raise ValueError(
+            f"segments lacks the column(s) {missing}; expected {list(_SEGMENT_COLUMNS)}"
+        )
 
 
 def interview_summary(segments: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +42,11 @@ def interview_summary(segments: pd.DataFrame) -> pd.DataFrame:
     frame = segments.assign(_words=words.where(is_participant, 0), _p=is_participant.astype(int))
     out = (
         frame.groupby(["participant_id", "source"], sort=True)
-        .agg(n_turns=("segment_id", "size"), n_participant_turns=("_p", "sum"), n_words=("_words", "sum"))
+        .agg(
+            n_turns=("segment_id", "size"),
+            n_participant_turns=("_p", "sum"),
+            n_words=("_words", "sum"),
+        )
         .reset_index()
     )
     return out.astype({"n_turns": "int64", "n_participant_turns": "int64", "n_words": "int64"})

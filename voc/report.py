@@ -85,7 +85,7 @@ def _image_rule(tokens, idx, options, env):  # type: ignore[no-untyped-def]
     alt = "".join(child.content for child in token.children or [])
     if src.startswith("data:image/png;base64,") or src.startswith("data:image/jpeg;base64,"):
         return f'<img src="{escape(src)}" alt="{escape(alt)}">'
-    return f"<span class=\"image-link\">[image: {escape(alt)} — {escape(src)}]</span>"
+    return f'<span class="image-link">[image: {escape(alt)} — {escape(src)}]</span>'
 
 
 def _link_open_rule(tokens, idx, options, env):  # type: ignore[no-untyped-def]
@@ -107,15 +107,22 @@ def markdown_to_html(text: str) -> str:
     return _md.render(text)
 
 
-def page(title: str, body: str, *, study_title: str = "", nav: Sequence[tuple[str, str]] = (),
-         current: str = "", footer: str = "") -> str:
+def page(
+    title: str,
+    body: str,
+    *,
+    study_title: str = "",
+    nav: Sequence[tuple[str, str]] = (),
+    current: str = "",
+    footer: str = "",
+) -> str:
     """A complete, self-contained HTML page. *body* and *footer* are trusted HTML fragments."""
     links = " ".join(
         f'<a href="{escape(href)}"{" aria-current=page" if href == current else ""}>{escape(label)}</a>'
         for label, href in nav
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
@@ -168,8 +175,15 @@ def _render_output(output: dict[str, Any]) -> str:
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell", "hide"}
 
 
-def render_notebook(nb: Any, *, title: str, study_title: str = "",
-                    nav: Sequence[tuple[str, str]] = (), current: str = "", footer: str = "") -> str:
+def render_notebook(
+    nb: Any,
+    *,
+    title: str,
+    study_title: str = "",
+    nav: Sequence[tuple[str, str]] = (),
+    current: str = "",
+    footer: str = "",
+) -> str:
     """Render an executed notebook as a stakeholder page: Markdown and outputs, no code."""
     parts: list[str] = []
     for cell in nb.cells:
@@ -180,8 +194,9 @@ def render_notebook(nb: Any, *, title: str, study_title: str = "",
             parts.append(f'<section class="md">{markdown_to_html(cell.source)}</section>')
         elif cell.cell_type == "code":
             parts.extend(filter(None, (_render_output(o) for o in cell.get("outputs", []))))
-    return page(title, "\n".join(parts), study_title=study_title, nav=nav, current=current,
-                footer=footer)
+    return page(
+        title, "\n".join(parts), study_title=study_title, nav=nav, current=current, footer=footer
+    )
 
 
 def render_headlines(headlines: Iterable[dict[str, Any]]) -> str:
@@ -197,8 +212,11 @@ def render_headlines(headlines: Iterable[dict[str, Any]]) -> str:
     return f'<div class="headlines">{"".join(cards)}</div>' if cards else ""
 
 
-def table_html(rows: Sequence[Sequence[Any]], header: Sequence[str], *, numeric: Sequence[int] = ()) -> str:
+def table_html(
+    rows: Sequence[Sequence[Any]], header: Sequence[str], *, numeric: Sequence[int] = ()
+) -> str:
     """A small escaped HTML table; columns whose index is in *numeric* are right-aligned."""
+
     def cell(tag: str, i: int, value: Any) -> str:
         cls = ' class="num"' if i in numeric else ""
         return f"<{tag}{cls}>{value}</{tag}>"
@@ -243,7 +261,10 @@ class Colophon:
     def _repr_html_(self) -> str:
         env = self.environment
         pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
-        rows = [(escape(name), f"<code>{escape(digest[:16])}…</code>") for name, digest in self.inputs.items()]
+        rows = [
+            (escape(name), f"<code>{escape(digest[:16])}…</code>")
+            for name, digest in self.inputs.items()
+        ]
         return (
             "<h2>Colophon</h2>"
             f"<p>voc {escape(env['voc'])} (commit <code>{escape(self.commit)}</code>), "
@@ -293,15 +314,32 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def interval_chart(table: Any, *, label: str, value: str, low: str = "ci_low", high: str = "ci_high",
-                   title: str = "", xlabel: str = "", n: str | None = "n") -> Chart:
+def interval_chart(
+    table: Any,
+    *,
+    label: str,
+    value: str,
+    low: str = "ci_low",
+    high: str = "ci_high",
+    title: str = "",
+    xlabel: str = "",
+    n: str | None = "n",
+) -> Chart:
     """Horizontal dots with interval bars, one row per group (e.g. NPS by region with its CI)."""
     rows = table.reset_index(drop=True)
     fig = _figure(7.0, 0.45 * len(rows) + 1.2)
     ax = fig.add_subplot()
     y = list(range(len(rows)))[::-1]
-    ax.errorbar(rows[value], y, xerr=[rows[value] - rows[low], rows[high] - rows[value]],
-                fmt="o", color="#0b6e99", ecolor="#7fb8d4", elinewidth=3, capsize=0)
+    ax.errorbar(
+        rows[value],
+        y,
+        xerr=[rows[value] - rows[low], rows[high] - rows[value]],
+        fmt="o",
+        color="#0b6e99",
+        ecolor="#7fb8d4",
+        elinewidth=3,
+        capsize=0,
+    )
     names = [str(v) for v in rows[label]]
     if n is not None and n in rows:
         names = [f"{name} (n={int(count):,})" for name, count in zip(names, rows[n], strict=True)]
@@ -327,8 +365,13 @@ class Table:
         for col in frame.columns:
             if pd.api.types.is_float_dtype(frame[col]):
                 frame[col] = frame[col].round(self.digits)
-        body = frame.to_html(index=False, escape=True, na_rep="", border=0,
-                             float_format=lambda v: f"{v:,.{self.digits}f}")
+        body = frame.to_html(
+            index=False,
+            escape=True,
+            na_rep="",
+            border=0,
+            float_format=lambda v: f"{v:,.{self.digits}f}",
+        )
         caption = f"<p><strong>{escape(self.caption)}</strong></p>" if self.caption else ""
         return f'{caption}<div class="table-wrap">{body}</div>'
 

@@ -94,13 +94,17 @@ def list_templates(folder: str | Path | None = None) -> list[Template]:
         requires = tuple(meta.get("requires", ()))
         unknown = [r for r in requires if r not in _CAPABILITIES]
         if unknown:
-            raise RunError(f"{path}: metadata.voc.requires has unknown {unknown}; allowed: {list(_CAPABILITIES)}")
+            raise RunError(
+                f"{path}: metadata.voc.requires has unknown {unknown}; allowed: {list(_CAPABILITIES)}"
+            )
         try:
             params = read_parameters(nb)
         except ValueError as exc:
             raise RunError(str(exc).replace("notebook:", f"{path}:", 1)) from None
         section = meta.get("section", path.stem.split("_", 1)[1])
-        templates.append(Template(path, section, meta.get("title", section.title()), requires, params))
+        templates.append(
+            Template(path, section, meta.get("title", section.title()), requires, params)
+        )
     if not templates:
         raise RunError(f"no notebook templates (NN_name.ipynb) in {folder}")
     return templates
@@ -113,7 +117,9 @@ class Planned:
     skip: str | None = None
 
 
-def _parse_sets(sets: Sequence[str], templates: list[Template]) -> list[tuple[str | None, str, str]]:
+def _parse_sets(
+    sets: Sequence[str], templates: list[Template]
+) -> list[tuple[str | None, str, str]]:
     scopes = {t.section: t for t in templates} | {t.stem: t for t in templates}
     parsed = []
     for item in sets:
@@ -175,8 +181,11 @@ def plan_run(
         selected = [t for t in templates if t.section in only]
     plans = [Planned(t, skip=t.skip_reason(study)) for t in selected]
     for scope, name, raw in _parse_sets(sets, selected):
-        targets = [p for p in plans if (scope is None or p.template.section == scope)
-                   and name in p.template.parameters]
+        targets = [
+            p
+            for p in plans
+            if (scope is None or p.template.section == scope) and name in p.template.parameters
+        ]
         if not targets:
             declared = sorted({n for t in selected for n in t.parameters if n not in RESERVED})
             raise ValueError(
@@ -255,8 +264,14 @@ def _kernel_manager_class() -> type:
     from jupyter_client.manager import AsyncKernelManager
 
     spec = KernelSpec(
-        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-              "--IPKernelApp.log_level=ERROR"],
+        argv=[
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.log_level=ERROR",
+        ],
         display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (voc)",
         language="python",
         env={},
@@ -337,14 +352,20 @@ def _execute(plan: Planned, study: Study, staging: Path) -> tuple[Path, float]:
     return out, time.monotonic() - started
 
 
-def _render_pages(plans: list[Planned], records: list[dict[str, Any]], study: Study,
-                  staging: Path, manifest: dict[str, Any]) -> None:
+def _render_pages(
+    plans: list[Planned],
+    records: list[dict[str, Any]],
+    study: Study,
+    staging: Path,
+    manifest: dict[str, Any],
+) -> None:
     from voc import report
     from voc.io.files import atomic_write_text, read_headlines
     from voc.report_index import render_index
 
     nav = [("Overview", "index.html")] + [
-        (p.template.title, f"{p.template.stem}.html") for p, r in zip(plans, records, strict=True)
+        (p.template.title, f"{p.template.stem}.html")
+        for p, r in zip(plans, records, strict=True)
         if r["status"] in {"succeeded", "failed"}
     ]
     footer = f"Run {manifest['run_id']} · voc {manifest['environment']['voc']}"
@@ -353,8 +374,12 @@ def _render_pages(plans: list[Planned], records: list[dict[str, Any]], study: St
             continue
         nb = nbformat.read(str(staging / record["notebook"]), as_version=4)
         html = report.render_notebook(
-            nb, title=plan.template.title, study_title=study.title, nav=nav,
-            current=f"{plan.template.stem}.html", footer=report.escape(footer),
+            nb,
+            title=plan.template.title,
+            study_title=study.title,
+            nav=nav,
+            current=f"{plan.template.stem}.html",
+            footer=report.escape(footer),
         )
         atomic_write_text(staging / "report" / f"{plan.template.stem}.html", html)
         record["html"] = f"report/{plan.template.stem}.html"
@@ -427,8 +452,12 @@ def run_study(
     say = progress or (lambda _msg: None)
     study = load_study(study_path)
     summary = check_inputs(study)
-    plans = plan_run(study, only=only, sets=sets,
-                     templates=list_templates(templates_dir) if templates_dir else None)
+    plans = plan_run(
+        study,
+        only=only,
+        sets=sets,
+        templates=list_templates(templates_dir) if templates_dir else None,
+    )
     outputs = Path(outputs) if outputs is not None else default_outputs(study)
     folder = outputs / study.slug
     with _lock(folder):
@@ -460,9 +489,17 @@ def run_study(
         todo = [p for p in plans if p.skip is None]
         for plan in plans:
             t = plan.template
-            record: dict[str, Any] = {"name": t.stem, "section": t.section, "title": t.title,
-                                      "parameters": dict(plan.parameters), "status": "not run",
-                                      "reason": None, "duration_s": None, "notebook": None, "html": None}
+            record: dict[str, Any] = {
+                "name": t.stem,
+                "section": t.section,
+                "title": t.title,
+                "parameters": dict(plan.parameters),
+                "status": "not run",
+                "reason": None,
+                "duration_s": None,
+                "notebook": None,
+                "html": None,
+            }
             records.append(record)
             if plan.skip is not None:
                 record.update(status="skipped", reason=plan.skip)
@@ -472,7 +509,9 @@ def run_study(
                 record["reason"] = "an earlier notebook failed"
                 continue
             k = todo.index(plan) + 1
-            say(f"[{k}/{len(todo)}] {t.stem} ({t.title}) running… ({time.monotonic() - t0:.0f} s elapsed)")
+            say(
+                f"[{k}/{len(todo)}] {t.stem} ({t.title}) running… ({time.monotonic() - t0:.0f} s elapsed)"
+            )
             record["notebook"] = f"notebooks/{t.stem}.ipynb"
             try:
                 _, seconds = _execute(plan, study, staging)
@@ -486,11 +525,16 @@ def run_study(
         after = input_hashes(study)
         changed = [name for name in hashes if after.get(name) != hashes[name]]
         if changed and error is None:
-            error = (f"input file {changed[0]} changed during the run (sha256 before and after differ); "
-                     "raw study files must not be modified while voc runs. Run again.")
+            error = (
+                f"input file {changed[0]} changed during the run (sha256 before and after differ); "
+                "raw study files must not be modified while voc runs. Run again."
+            )
         manifest.update(
-            notebooks=records, status="failed" if error else "succeeded", error=error,
-            finished=_now(), duration_s=round(time.monotonic() - t0, 2),
+            notebooks=records,
+            status="failed" if error else "succeeded",
+            error=error,
+            finished=_now(),
+            duration_s=round(time.monotonic() - t0, 2),
         )
         try:
             _render_pages(plans, records, study, staging, manifest)
@@ -498,12 +542,18 @@ def run_study(
             if error is None:
                 error = f"rendering the report failed: {type(exc).__name__}: {exc}"
                 manifest.update(status="failed", error=error)
-        atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+        atomic_write_text(
+            staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False)
+        )
         run_dir = folder / run_id
         os.replace(staging, run_dir)
         if error:
             last = folder / "latest"
-            keep = f" The last good report is still {last / 'report' / 'index.html'}." if last.exists() else ""
+            keep = (
+                f" The last good report is still {last / 'report' / 'index.html'}."
+                if last.exists()
+                else ""
+            )
             raise RunError(error + keep)
         _promote(folder, run_id)
     return RunResult(run_dir, "succeeded", manifest)
@@ -515,4 +565,3 @@ def check_study(study_path: str | Path) -> tuple[Study, dict[str, int]]:
 
     study = load_study(study_path)
     return study, check_inputs(study)
-

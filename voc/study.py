@@ -52,9 +52,9 @@ class _Model(BaseModel):
 def _scale(value: Any) -> Any:
     if isinstance(value, list | tuple) and len(value) == 2:
         low, high = value
-        if isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool):
-            if low >= high:
-                raise ValueError(f"scale must be [low, high] with low < high, found {list(value)}")
+        ints = isinstance(low, int) and isinstance(high, int) and not isinstance(low, bool)
+        if ints and low >= high:
+            raise ValueError(f"scale must be [low, high] with low < high, found {list(value)}")
     return value
 
 
@@ -303,9 +303,7 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool =
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
 def _node_line(root: yaml.Node | None, loc: tuple[Any, ...], *, key: bool = False) -> int | None:
@@ -412,7 +410,11 @@ def load_study(path: str | Path) -> Study:
         if path.is_dir():
             hint = f" Create one with: voc new {path.name}"
         elif not path.exists():
-            siblings = [p.name for p in path.parent.glob("*") if p.is_dir()] if path.parent.is_dir() else []
+            siblings = (
+                [p.name for p in path.parent.glob("*") if p.is_dir()]
+                if path.parent.is_dir()
+                else []
+            )
             hint = suggest(path.name, siblings)
         raise StudyError([Problem(file, f"no study here: {file} does not exist.{hint}")])
     file = file.resolve()
@@ -422,7 +424,7 @@ def load_study(path: str | Path) -> Study:
         raise StudyError([Problem(file, f"study.yaml must be UTF-8 text ({exc.reason})")]) from None
     try:
         root = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -435,7 +437,11 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
         raise StudyError(
-            [Problem(file, f"expected a mapping with at least 'title:' and an input, found {found}")]
+            [
+                Problem(
+                    file, f"expected a mapping with at least 'title:' and an input, found {found}"
+                )
+            ]
         )
     study_root = file.parent
     try:

@@ -23,16 +23,28 @@ def corpus_summary(documents: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``origin, n_docs, n_participants, median_words, max_words``.
     """
-    missing = [c for c in ("doc_id", "participant_id", "origin", "text") if c not in documents.columns]
+    missing = [
+        c for c in ("doc_id", "participant_id", "origin", "text") if c not in documents.columns
+    ]
     if missing:
         raise ValueError(f"documents lacks the column(s) {missing}")
     words = documents["text"].str.split().str.len()
     out = (
         documents.assign(_words=words)
         .groupby("origin", sort=True)
-        .agg(n_docs=("doc_id", "size"), n_participants=("participant_id", "nunique"),
-             median_words=("_words", "median"), max_words=("_words", "max"))
+        .agg(
+            n_docs=("doc_id", "size"),
+            n_participants=("participant_id", "nunique"),
+            median_words=("_words", "median"),
+            max_words=("_words", "max"),
+        )
         .reset_index()
     )
-    return out.astype({"n_docs": "int64", "n_participants": "int64", "median_words": "float64",
-                       "max_words": "int64"})
+    return out.astype(
+        {
+            "n_docs": "int64",
+            "n_participants": "int64",
+            "median_words": "float64",
+            "max_words": "int64",
+        }
+    )

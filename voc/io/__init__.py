@@ -100,21 +100,29 @@ def read_documents(study: Study) -> pd.DataFrame:
         responses = read_responses(study)
         for col in study.survey.columns.text:
             texts = responses[["participant_id", col]].dropna()
-            frames.append(pd.DataFrame({
-                "doc_id": [f"{pid}:{col}" for pid in texts["participant_id"]],
-                "participant_id": texts["participant_id"].to_numpy(),
-                "origin": f"survey:{col}",
-                "text": texts[col].to_numpy(),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "doc_id": [f"{pid}:{col}" for pid in texts["participant_id"]],
+                        "participant_id": texts["participant_id"].to_numpy(),
+                        "origin": f"survey:{col}",
+                        "text": texts[col].to_numpy(),
+                    }
+                )
+            )
     if study.interviews is not None:
         segments = read_segments(study)
         turns = segments[segments["role"].eq("participant")]
-        frames.append(pd.DataFrame({
-            "doc_id": turns["segment_id"].to_numpy(),
-            "participant_id": turns["participant_id"].to_numpy(),
-            "origin": "interviews",
-            "text": turns["text"].to_numpy(),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "doc_id": turns["segment_id"].to_numpy(),
+                    "participant_id": turns["participant_id"].to_numpy(),
+                    "origin": "interviews",
+                    "text": turns["text"].to_numpy(),
+                }
+            )
+        )
     columns = ["doc_id", "participant_id", "origin", "text"]
     if not frames:
         return pd.DataFrame(columns=columns)

@@ -48,7 +48,8 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise InputError(
-                path, f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                path,
+                f"not valid YAML: {getattr(exc, 'problem', exc)}",
                 line=mark.line + 1 if mark else None,
             ) from None
         if not isinstance(data, dict) or not isinstance(data.get("codes"), list):
@@ -91,7 +92,9 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
     dup = codebook["code"].duplicated()
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
-        raise InputError(path, f"{label.format(lines[i])}: code {codebook['code'].iloc[i]!r} appears twice")
+        raise InputError(
+            path, f"{label.format(lines[i])}: code {codebook['code'].iloc[i]!r} appears twice"
+        )
     codes = set(codebook["code"])
     for i, parent in enumerate(codebook["parent"]):
         if parent is not None and parent not in codes:
@@ -172,7 +175,9 @@ def read_codings(path: str | Path) -> pd.DataFrame:
     for col in ("source", "code", "coder"):
         blank = out[col] == ""
         if blank.any():
-            raise InputError(path, f"{col} must not be blank", line=int(out.index[blank][0]), column=col)
+            raise InputError(
+                path, f"{col} must not be blank", line=int(out.index[blank][0]), column=col
+            )
     return out
 
 
@@ -191,18 +196,31 @@ def validate_codings(
     for line, row in codings.iterrows():
         if row["source"] not in sources:
             problems.append(
-                Problem(file, f"source {row['source']!r} is not a transcript."
-                        f"{suggest(row['source'], sources)}", line=int(line), column="source")
+                Problem(
+                    file,
+                    f"source {row['source']!r} is not a transcript."
+                    f"{suggest(row['source'], sources)}",
+                    line=int(line),
+                    column="source",
+                )
             )
         elif row["segment_id"] is not None and row["segment_id"] not in segment_ids:
             problems.append(
-                Problem(file, f"segment {row['segment_id']!r} does not exist in "
-                        f"{row['source']!r}", line=int(line), column="segment_id")
+                Problem(
+                    file,
+                    f"segment {row['segment_id']!r} does not exist in {row['source']!r}",
+                    line=int(line),
+                    column="segment_id",
+                )
             )
         if codes is not None and row["code"] not in codes:
             problems.append(
-                Problem(file, f"code {row['code']!r} is not in the codebook."
-                        f"{suggest(row['code'], codes)}", line=int(line), column="code")
+                Problem(
+                    file,
+                    f"code {row['code']!r} is not in the codebook.{suggest(row['code'], codes)}",
+                    line=int(line),
+                    column="code",
+                )
             )
         if len(problems) >= 20:
             break

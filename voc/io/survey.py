@@ -40,8 +40,7 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         hint = (
-            " If this is a Windows export, declare it in study.yaml as "
-            "'survey.encoding: cp1252'."
+            " If this is a Windows export, declare it in study.yaml as 'survey.encoding: cp1252'."
             if encoding.startswith("utf-8")
             else ""
         )
@@ -102,8 +101,14 @@ def read_survey_file(spec: SurveySpec) -> pd.DataFrame:
         raise InputError(path, f"survey file not found.{suggest(path.name, siblings)}")
     fmt = spec.format
     if fmt == "auto":
-        fmt = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".sav": "sav",
-               ".parquet": "parquet"}.get(path.suffix.lower(), "")
+        fmt = {
+            ".csv": "csv",
+            ".txt": "csv",
+            ".tsv": "csv",
+            ".xlsx": "xlsx",
+            ".sav": "sav",
+            ".parquet": "parquet",
+        }.get(path.suffix.lower(), "")
         if not fmt:
             raise InputError(
                 path,
