@@ -279,8 +279,12 @@ class Study(_Model):
 
 def suggest(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for a close match of *word* in *choices*, else ``""``."""
-    lowered = {c.lower(): c for c in choices}
-    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    lowered = {str(c).lower(): str(c) for c in choices}
+    key = word.lower()
+    match = difflib.get_close_matches(key, list(lowered), n=1, cutoff=0.6)
+    if not match and len(key) >= 3:
+        # "nps" for "nps_score", "region" for "Region (self-reported)"
+        match = sorted((c for c in lowered if key in c or (len(c) >= 3 and c in key)), key=len)[:1]
     return f" Did you mean {lowered[match[0]]!r}?" if match else ""
 
 
