@@ -35,14 +35,13 @@ class _Table:
 _Item = str | _Table  # a paragraph (normalised text) or a table
 
 _TIMESTAMP = re.compile(r"[\[(]?\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?[\])]?")
+# fmt: off
 _HEADER_SPEAKER = frozenset({"speaker", "speakers", "speaker name", "name", "who", "person"})
-_HEADER_TEXT = frozenset(
-    {
-        *"text transcript transcription utterance dialogue dialog content speech".split(),
-        *"statement said response comment comments verbatim quote".split(),
-        "what was said",
-    }
-)
+_HEADER_TEXT = frozenset({
+    "text", "transcript", "transcription", "utterance", "dialogue", "dialog", "content", "speech",
+    "statement", "said", "what was said", "response", "comment", "comments", "verbatim", "quote",
+})
+# fmt: on
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,13 +152,15 @@ _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 # Containers whose children are read like the body; anything else at block level is skipped.
 _DOCX_WRAPPERS = frozenset({"sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag"})
-# Inside a paragraph: deleted text, field codes, text boxes, drawings and notes are not text.
-_DOCX_SKIP = frozenset(
-    {
-        *"del moveFrom delText instrText delInstrText txbxContent drawing pict object".split(),
-        *"rPr pPr sectPr footnoteReference endnoteReference commentReference".split(),
-    }
-)
+# Inside a paragraph: deleted text, field codes, ruby guides, text boxes, drawings and notes are
+# not text.
+# fmt: off
+_DOCX_SKIP = frozenset({
+    "del", "moveFrom", "delText", "instrText", "delInstrText", "rt", "txbxContent", "drawing",
+    "pict", "object", "rPr", "pPr", "sectPr", "footnoteReference", "endnoteReference",
+    "commentReference",
+})
+# fmt: on
 
 
 def _qname(element: Any) -> tuple[str, str]:
@@ -258,10 +259,18 @@ def read_docx(path: Path) -> Parsed:
         from docx.opc.exceptions import PackageNotFoundError
         from lxml import etree
     except ImportError as exc:  # pragma: no cover - python-docx is a dependency of voc
-        raise ImportError("reading .docx transcripts needs python-docx: pip install python-docx") from exc
+        raise ImportError(
+            "reading .docx transcripts needs python-docx: pip install python-docx"
+        ) from exc
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+    except (
+        PackageNotFoundError,
+        KeyError,
+        ValueError,
+        zipfile.BadZipFile,
+        etree.XMLSyntaxError,
+    ) as exc:
         raise InputError(
             path,
             f"cannot open it as a Word .docx file ({exc}); an old .doc file must be saved as .docx",
@@ -370,11 +379,16 @@ def _odt_rows(table: Any) -> list[list[str]]:
                         content: list[_Item] = []
                         _odt_items(cell, content)
                         value = _flatten(content)
-                        row += [value] * _repeat(cell, table_ns, "number-columns-repeated", bool(value))
+                        row += [value] * _repeat(
+                            cell, table_ns, "number-columns-repeated", bool(value)
+                        )
                     elif cell.qname == (table_ns, "covered-table-cell"):
                         row.append("")
                 has_text = any(row)
-                rows.extend(list(row) for _ in range(_repeat(child, table_ns, "number-rows-repeated", has_text)))
+                rows.extend(
+                    list(row)
+                    for _ in range(_repeat(child, table_ns, "number-rows-repeated", has_text))
+                )
             elif child.qname in (
                 (table_ns, "table-header-rows"),
                 (table_ns, "table-rows"),

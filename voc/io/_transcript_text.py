@@ -99,39 +99,48 @@ def read_text_file(path: Path) -> str:
 # --------------------------------------------------------------------------------------------
 
 # A word starts with a letter or digit: "P07", "Dr.", "O'Brien", "Mary-Jane", "AT&T".
-_WORD = r"[^\W_][\w'’.&-]*"
+_WORD = r"[^\W_][\w'\u2019.&-]*"
 _NAME = rf"{_WORD}(?: {_WORD}){{0,3}}(?: \([^()\n:]{{1,40}}\))?"
-_LABEL = re.compile(
-    rf" *(?:(?P<m1>\*\*|__)(?P<a>{_NAME})(?P=m1):"  # **Priya**: text
-    rf"|(?P<m2>\*\*|__)(?P<b>{_NAME}):(?P=m2)"  # **Priya:** text
-    rf"|(?P<c>{_NAME}):)"  # Priya: text
-    r"(?= |$)"
+# A timestamp before the name ("[00:01:23] P07:", "00:01:23 P07:") or, in brackets, after it
+# ("Speaker 1 (00:03):", as Rev writes them); "At 10:30: we started" has no speaker.
+_CLOCK = r"\d{1,2}(?::\d{2}){1,2}(?:[.,]\d{1,3})?"
+_CORE = (
+    rf"(?:\[{_CLOCK}\] +|\({_CLOCK}\) +|{_CLOCK} +)?"
+    rf"(?P<name>{_NAME})(?: +[\[(]{_CLOCK}[\])])?"
+)
+_COLON = "[ \u00a0\u202f]?:"  # French typography puts a (no-break) space before the colon
+_AFTER = "(?=[ \u00a0\u202f]|$)"
+_LABELS = (
+    re.compile(rf" *(?P<m>\*\*|__){_CORE}(?P=m){_COLON}{_AFTER}"),  # **Priya**: text
+    re.compile(rf" *(?P<m>\*\*|__){_CORE}{_COLON}(?P=m){_AFTER}"),  # **Priya:** text
+    re.compile(rf" *{_CORE}{_COLON}{_AFTER}"),  # Priya: text
 )
 _PARENTHETICAL = re.compile(r" \([^()]*\)$")
 
+# fmt: off
 #: Lower-case words allowed inside a multi-word label ("Head of Sales", "Anna van Dijk").
-_PARTICLES = frozenset(
-    "al bin da das de del della der di dos du el la le of op ten ter van von y".split()
-)
-
+_PARTICLES = frozenset({
+    "al", "bin", "da", "das", "de", "del", "della", "der", "di", "dos", "du", "el", "la", "le",
+    "of", "op", "ten", "ter", "van", "von", "y",
+})
+#: Role words that may start a label in lower case ("interviewer:", "speaker 2:").
+_ROLE_WORDS = frozenset({
+    "interviewer", "interviewee", "moderator", "facilitator", "researcher", "participant",
+    "respondent", "customer", "speaker", "observer", "host", "guest", "q", "a",
+})
 #: Labels that introduce annotations or metadata, not speech (compared case-insensitively,
 #: without dots). ``Date: 2025-03-02`` or ``Note: the call dropped`` never start a turn.
-NOT_SPEAKERS = frozenset(
-    {
-        *"note notes nb ps re fyi edit update example eg ie cf summary context source".split(),
-        *"sources translation warning tip important caution disclaimer quote".split(),
-        *"date time duration length location place venue recorded recording".split(),
-        *"transcript transcription transcriber project study file filename title".split(),
-        *"subject topic language attendees participants present agenda keywords tags".split(),
-        *"version total name company email e-mail phone age gender country".split(),
-        "transcribed by",
-        "next steps",
-        "action items",
-        "key points",
-        "takeaways",
-        "key takeaways",
-    }
-)
+NOT_SPEAKERS = frozenset({
+    "note", "notes", "nb", "ps", "re", "fyi", "edit", "update", "example", "eg", "ie", "cf",
+    "summary", "context", "source", "sources", "translation", "warning", "tip", "important",
+    "caution", "disclaimer", "quote", "date", "time", "duration", "length", "location", "place",
+    "venue", "recorded", "recording", "transcript", "transcription", "transcriber",
+    "transcribed by", "project", "study", "file", "filename", "title", "subject", "topic",
+    "language", "attendees", "participants", "present", "agenda", "keywords", "tags", "version",
+    "total", "name", "company", "email", "e-mail", "phone", "age", "gender", "country",
+    "next steps", "action items", "key points", "takeaways", "key takeaways",
+})
+# fmt: on
 
 
 def label_key(label: str) -> str:
@@ -142,14 +151,15 @@ def label_key(label: str) -> str:
 def is_speaker_name(label: str) -> bool:
     """Whether ``label`` (already cut out of a line) is an acceptable speaker name.
 
-    It needs a letter; its first word must not start lower-case and later lower-case words
-    must be particles (so "So the thing is" is no speaker); annotation words are refused.
+    It needs a letter; its first word must not start lower-case (unless it is a role word such
+    as ``interviewer``) and later lower-case words must be particles (so "So the thing is" is no
+    speaker); annotation and metadata words (``Note``, ``Date``) are refused.
     """
     name = _PARENTHETICAL.sub("", label)
     if not any(ch.isalpha() for ch in name) or label_key(label) in NOT_SPEAKERS:
         return False
     words = name.split(" ")
-    if words[0][0].islower():
+    if words[0][0].islower() and words[0] not in _ROLE_WORDS:
         return False
     return all(not w[0].islower() or w in _PARTICLES for w in words[1:])
 
@@ -157,18 +167,19 @@ def is_speaker_name(label: str) -> bool:
 def match_label(line: str) -> tuple[str, int] | None:
     """``(speaker, offset of the text after the label)`` when ``line`` starts a speaker turn.
 
-    A label starts the line (leading spaces allowed), is 1–4 words or an id (``P07``, optionally
-    bold in Markdown: ``**Priya**:`` or ``**Priya:**``) with an optional parenthetical
-    (``Interviewer (Anna)``), and is followed by ``:`` and a space or the end of the line. A time
+    A label starts the line (leading spaces allowed), is 1 to 4 words or an id (``P07``),
+    optionally bold in Markdown (``**Priya**:`` or ``**Priya:**``), with an optional
+    parenthetical (``Interviewer (Anna)``) and optional timestamps before or after the name
+    (``[00:01:23] P07:``, ``Speaker 1 (00:03):``; they are not part of the speaker). It is
+    followed by ``:`` (a space before it is allowed) and a space or the end of the line. A time
     such as ``10:30`` or a ``Note:`` is not a label.
     """
-    m = _LABEL.match(line)
-    if m is None:
-        return None
-    label = m.group("a") or m.group("b") or m.group("c")
-    if not is_speaker_name(label):
-        return None
-    return label, m.end()
+    for form in _LABELS:
+        m = form.match(line)
+        if m is not None:
+            label = m.group("name")
+            return (label, m.end()) if is_speaker_name(label) else None
+    return None
 
 
 def speaker_key(speaker: str) -> set[str]:
