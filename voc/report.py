@@ -404,3 +404,40 @@ def interviews_headline(interviews: Any) -> dict[str, str]:
         f"{int(interviews['n_words'].sum()):,} words",
         "section": "interviews",
     }
+
+
+_NPS_HEADERS = {
+    "n": "n",
+    "pct_promoters": "Promoters %",
+    "pct_passives": "Passives %",
+    "pct_detractors": "Detractors %",
+    "nps": "NPS",
+    "ci_low": "CI low",
+    "ci_high": "CI high",
+}
+
+
+def nps_table(table: Any, *, caption: str = "", suppress_below: int = 5, min_base: int = 30) -> Table:
+    """An NPS table (from ``voc.survey.nps``) as stakeholders read it.
+
+    Keeps the group columns, the base and the shares, NPS and its interval; marks bases below
+    *min_base* with a dagger and blanks the estimates of groups below *suppress_below*.
+    """
+    import pandas as pd
+
+    keys = [c for c in table.columns if c not in _NPS_HEADERS and not c.startswith(("n_", "pct_"))
+            and c not in {"se", "small_base", "suppress", "n_weighted", "n_eff", "n_missing"}]
+    shown = table[keys + list(_NPS_HEADERS)].copy()
+    small = table["n"] < min_base
+    hidden = table["n"] < suppress_below
+    estimates = [c for c in _NPS_HEADERS if c != "n"]
+    shown[estimates] = shown[estimates].astype("float64").mask(hidden)
+    shown["n"] = [f"{int(n):,}{' †' if s else ''}" for n, s in zip(table["n"], small, strict=True)]
+    shown = shown.rename(columns=_NPS_HEADERS)
+    notes = []
+    if small.any():
+        notes.append(f"† base below {min_base}: read with caution")
+    if hidden.any():
+        notes.append(f"estimates hidden for bases below {suppress_below}")
+    text = caption + (f" ({'; '.join(notes)})" if notes else "")
+    return Table(pd.DataFrame(shown).reset_index(drop=True), digits=1, caption=text)
