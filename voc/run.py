@@ -270,7 +270,7 @@ def _kernel_manager_class() -> type:
             "ipykernel_launcher",
             "-f",
             "{connection_file}",
-            "--IPKernelApp.log_level=ERROR",
+            "--IPKernelApp.log_level=CRITICAL",
         ],
         display_name=f"Python {sys.version_info.major}.{sys.version_info.minor} (voc)",
         language="python",
