@@ -77,9 +77,14 @@ class Template:
 
 
 def notebooks_dir() -> Path:
-    """The templates folder: ``$VOC_NOTEBOOKS``, else ``notebooks/`` beside the voc package."""
+    """The templates folder: ``$VOC_NOTEBOOKS``, else ``notebooks/`` of the checkout voc runs
+    from, else the copy a non-editable install carries in ``voc/_notebooks``."""
     env = os.environ.get("VOC_NOTEBOOKS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "notebooks"
+    return checkout if checkout.is_dir() else here / "_notebooks"
 
 
 def list_templates(folder: str | Path | None = None) -> list[Template]:
