@@ -44,8 +44,15 @@ def test_example_tables_hold_real_numbers(example_run) -> None:
     expected = 100 * ((scores >= 9).mean() - (scores <= 6).mean())
     assert overall.loc[0, "nps"] == pytest.approx(expected)
     assert overall.loc[0, "n"] == len(responses)
-    by_region = pd.read_csv(tables / "nps_by_segment.csv")
-    assert set(by_region["region"]) == {"North America", "EMEA", "APAC", "LATAM"}
+    by_segment = pd.read_csv(tables / "nps_by_segment.csv")
+    by_region = by_segment[by_segment["segment"] == "region"].set_index("group")
+    assert set(by_region.index) == {"North America", "EMEA", "APAC", "LATAM"}
+    # planted truth (studies/example/README.md): APAC is significantly below every other region
+    assert by_region.loc["APAC", "higher_than"] != by_region.loc["APAC", "higher_than"]  # NaN: none
+    for region in ("North America", "EMEA", "LATAM"):
+        assert "A" in by_region.loc[region, "higher_than"]
+    drivers = pd.read_csv(tables / "drivers.csv")
+    assert list(drivers["driver"][:2]) == ["integration", "support"]
     interviews = pd.read_csv(tables / "interviews.csv", dtype={"participant_id": str})
     assert len(interviews) == 24
     people = pd.read_csv(tables / "interviewees.csv", dtype={"participant_id": str})

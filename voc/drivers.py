@@ -38,6 +38,7 @@ from voc._survey_base import check_frame, check_level, weight_column
 __all__ = [
     "MAX_DOMINANCE_DRIVERS",
     "fit_model",
+    "key_drivers",
     "model_fit",
     "relative_importance",
     "tidy_model",
@@ -501,3 +502,49 @@ def model_fit(result: Any) -> pd.DataFrame:
         "cov_type": str(result.cov_type),
     }
     return pd.DataFrame([row])
+
+
+def key_drivers(
+    data: pd.DataFrame,
+    columns: object,
+    *,
+    method: str = "relative_weights",
+    n_boot: int = 1000,
+    level: float = 0.95,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Relative importance of the study's Likert items for its NPS (the key-driver chart).
+
+    Applies :func:`relative_importance` to ``survey.columns.nps`` and the items of
+    ``survey.columns.likert`` as declared in study.yaml, adding each item's wording as
+    ``label``. No rows when the study declares no NPS or no Likert battery.
+    """
+    nps_column = getattr(columns, "nps", None)
+    likert = getattr(columns, "likert", None)
+    if nps_column is None or likert is None:
+        return pd.DataFrame(
+            columns=[
+                "driver",
+                "label",
+                "raw_weight",
+                "rescaled",
+                "ci_low",
+                "ci_high",
+                "rank",
+                "r2",
+                "n",
+            ]
+        )
+    weight = getattr(columns, "weight", None)
+    table = relative_importance(
+        data,
+        nps_column,
+        list(likert.items),
+        method=method,
+        weight=weight,
+        n_boot=n_boot,
+        level=level,
+        random_state=random_state,
+    )
+    table.insert(1, "label", table["driver"].map(dict(likert.items)))
+    return table

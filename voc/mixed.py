@@ -6,20 +6,11 @@ side are reported, never silently dropped.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from voc.survey import nps_group
+
 __all__ = ["interviewees", "nps_group"]
-
-
-def nps_group(scores: pd.Series) -> pd.Series:
-    """Promoter (9–10), passive (7–8) or detractor (0–6) for 0–10 scores; NaN stays missing."""
-    values = pd.to_numeric(scores, errors="raise")
-    groups = np.select(
-        [values >= 9, values >= 7, values >= 0], ["promoter", "passive", "detractor"], ""
-    )
-    out = pd.Series(groups, index=scores.index, dtype=object).where(values.notna())
-    return out.astype(pd.CategoricalDtype(["detractor", "passive", "promoter"], ordered=True))
 
 
 def interviewees(

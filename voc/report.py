@@ -417,7 +417,9 @@ _NPS_HEADERS = {
 }
 
 
-def nps_table(table: Any, *, caption: str = "", suppress_below: int = 5, min_base: int = 30) -> Table:
+def nps_table(
+    table: Any, *, caption: str = "", suppress_below: int = 5, min_base: int = 30
+) -> Table:
     """An NPS table (from ``voc.survey.nps``) as stakeholders read it.
 
     Keeps the group columns, the base and the shares, NPS and its interval; marks bases below
@@ -425,8 +427,31 @@ def nps_table(table: Any, *, caption: str = "", suppress_below: int = 5, min_bas
     """
     import pandas as pd
 
-    keys = [c for c in table.columns if c not in _NPS_HEADERS and not c.startswith(("n_", "pct_"))
-            and c not in {"se", "small_base", "suppress", "n_weighted", "n_eff", "n_missing"}]
+    if len(table) == 0:
+        return Table(
+            pd.DataFrame({"": ["Not available: study.yaml declares no such column."]}),
+            caption=caption,
+        )
+    keys = [
+        c
+        for c in table.columns
+        if c not in _NPS_HEADERS
+        and not c.startswith(("n_", "pct_"))
+        and c
+        not in {
+            "se",
+            "small_base",
+            "suppress",
+            "n_weighted",
+            "n_eff",
+            "n_missing",
+            "change",
+            "se_change",
+            "z",
+            "p_val",
+            "p_adj",
+        }
+    ]
     shown = table[keys + list(_NPS_HEADERS)].copy()
     small = table["n"] < min_base
     hidden = table["n"] < suppress_below
@@ -441,3 +466,192 @@ def nps_table(table: Any, *, caption: str = "", suppress_below: int = 5, min_bas
         notes.append(f"estimates hidden for bases below {suppress_below}")
     text = caption + (f" ({'; '.join(notes)})" if notes else "")
     return Table(pd.DataFrame(shown).reset_index(drop=True), digits=1, caption=text)
+
+
+def importance_chart(table: Any, *, title: str = "Key drivers of NPS") -> Chart | _Note:
+    """Horizontal bars of each driver's share of R² (percent) with its bootstrap interval."""
+    if len(table) == 0:
+        return skipped("no drivers: the study declares no NPS or no Likert items")
+    rows = table.sort_values("rescaled").reset_index(drop=True)
+    fig = _figure(7.0, 0.45 * len(rows) + 1.4)
+    ax = fig.add_subplot()
+    labels = [str(v) for v in (rows["label"] if "label" in rows else rows["driver"])]
+    ax.barh(range(len(rows)), rows["rescaled"], color="#0b6e99")
+    ax.errorbar(
+        rows["rescaled"],
+        range(len(rows)),
+        xerr=[rows["rescaled"] - rows["ci_low"], rows["ci_high"] - rows["rescaled"]],
+        fmt="none",
+        ecolor="#1f2933",
+        elinewidth=1,
+        capsize=3,
+    )
+    ax.set_yticks(range(len(rows)), labels)
+    n = int(rows["n"].iloc[0])
+    r2 = float(rows["r2"].iloc[0])
+    ax.set_xlabel(f"share of explained variance in NPS, % (R² = {r2:.2f}, n = {n:,})")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    return Chart(
+        fig,
+        alt=f"{title}: "
+        + ", ".join(
+            f"{lab} {v:.0f}%" for lab, v in zip(labels[::-1], rows["rescaled"][::-1], strict=True)
+        ),
+    )
+
+
+def likert_chart(summary: Any, *, title: str = "Agreement with each statement") -> Chart | _Note:
+    """Diverging stacked bars of a Likert battery (from ``voc.survey.likert_summary``)."""
+    if len(summary) == 0:
+        return skipped("no Likert items declared in study.yaml")
+    pct_cols = [c for c in summary.columns if c.startswith("pct_") and c[4:].isdigit()]
+    k = len(pct_cols)
+    colours = ["#b42318", "#f08c6c", "#d9e2ec", "#7fb8d4", "#0b6e99"] if k == 5 else None
+    if colours is None:
+        import matplotlib
+
+        colours = [matplotlib.colormaps["RdBu"](i / (k - 1)) for i in range(k)]
+    rows = summary.reset_index(drop=True)
+    fig = _figure(8.0, 0.5 * len(rows) + 1.6)
+    ax = fig.add_subplot()
+    y = list(range(len(rows)))[::-1]
+    mid = k // 2
+    left = -rows[pct_cols[:mid]].sum(axis=1) - (rows[pct_cols[mid]] / 2 if k % 2 else 0)
+    for col, colour in zip(pct_cols, colours, strict=True):
+        ax.barh(
+            y, rows[col], left=left, color=colour, label=col[4:], edgecolor="white", linewidth=0.5
+        )
+        left = left + rows[col]
+    labels = [
+        f"{lab} (n={int(n):,})"
+        for lab, n in zip(rows.get("label", rows["item"]), rows["n"], strict=True)
+    ]
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="#1f2933", linewidth=0.8)
+    ax.set_xlabel("% of answers (disagreement left, agreement right)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(
+        title="answer", ncols=k, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False
+    )
+    ax.spines[["top", "right"]].set_visible(False)
+    return Chart(fig, alt=title)
+
+
+def segments_table(
+    table: Any, *, caption: str = "", suppress_below: int = 5, min_base: int = 30
+) -> Table:
+    """NPS by segment (from ``voc.survey.nps_by_segments``) with significance letters."""
+    import pandas as pd
+
+    shown = pd.DataFrame(
+        {
+            "segment": table["segment"],
+            "group": table["group"],
+            "": table["letter"],
+            "n": [f"{int(n):,}{' †' if n < min_base else ''}" for n in table["n"]],
+            "NPS": table["nps"].astype("float64").mask(table["n"] < suppress_below),
+            "CI low": table["ci_low"].astype("float64").mask(table["n"] < suppress_below),
+            "CI high": table["ci_high"].astype("float64").mask(table["n"] < suppress_below),
+            "higher than": table["higher_than"],
+        }
+    )
+    note = (
+        "Letters: within a segment, a group's NPS is significantly higher than the groups "
+        "whose letters are listed (pairwise z-tests, Holm-adjusted)."
+    )
+    if (table["n"] < min_base).any():
+        note += f" † base below {min_base}."
+    return Table(shown, digits=1, caption=f"{caption} {note}".strip())
+
+
+def crosstab_table(cells: Any, test: Any | None = None, *, caption: str = "") -> Table:
+    """A survey crosstab (from ``voc.survey.crosstab``): column % with column-proportion letters.
+
+    Rows are the row variable's categories, columns the column variable's (each headed with its
+    letter and base); a cell shows its column percentage followed by the letters of the columns
+    it is significantly higher than. The test from ``voc.survey.crosstab_test`` goes in the caption.
+    """
+    import pandas as pd
+
+    cols = list(dict.fromkeys(cells["col"]))
+    rows = list(dict.fromkeys(cells["row"]))
+    heads = {}
+    for col in cols:
+        first = cells[cells["col"] == col].iloc[0]
+        heads[col] = f"{col} ({first['col_letter']}, n={int(first['n_col']):,})"
+    body = {"": [str(r) for r in rows]}
+    for col in cols:
+        sub = cells[cells["col"] == col].set_index("row")
+        body[heads[col]] = [
+            f"{sub.loc[r, 'pct_col']:.1f}% {sub.loc[r, 'sig_higher']}".strip()
+            if r in sub.index
+            else ""
+            for r in rows
+        ]
+    text = caption
+    if test is not None and len(test):
+        t = test.iloc[0]
+        if t["test"] == "chi2":
+            text += (
+                f" χ²({int(t['dof'])}) = {t['stat']:.1f}, p = {_p(t['p_val'])}, "
+                f"Cramér's V = {t['effect_size']:.2f}, n = {int(t['n']):,}."
+            )
+        else:
+            text += f" {t['test']}: p = {_p(t['p_val'])}, n = {int(t['n']):,}."
+    text += " Letters: significantly higher than that column (z-tests, Bonferroni within row)."
+    return Table(pd.DataFrame(body), caption=text.strip())
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def nps_change_headline(trend: Any) -> dict[str, str]:
+    """Headline for the change in NPS between the last two waves (from ``voc.survey.nps_trend``)."""
+    if len(trend) == 0:
+        return {
+            "label": "NPS change between waves",
+            "value": "n/a",
+            "detail": "no survey waves declared",
+            "section": "survey",
+        }
+    last = trend.iloc[-1]
+    first = trend.iloc[-2] if len(trend) > 1 else last
+    wave = trend.columns[0]
+    change = last.get("change")
+    if len(trend) < 2 or change != change:  # NaN
+        return {
+            "label": "NPS change between waves",
+            "value": "n/a",
+            "detail": "one wave only",
+            "section": "survey",
+        }
+    return {
+        "label": f"NPS change, {first[wave]} → {last[wave]}",
+        "value": f"{change:+.1f} pts",
+        "detail": f"z = {last['z']:.2f}, p = {_p(last['p_val'])} · n = {int(first['n']):,} / {int(last['n']):,}",
+        "section": "survey",
+    }
+
+
+def driver_headline(drivers: Any) -> dict[str, str]:
+    """Headline naming the strongest driver (from ``voc.drivers.key_drivers``)."""
+    if len(drivers) == 0:
+        return {
+            "label": "Top driver of NPS",
+            "value": "n/a",
+            "detail": "no drivers declared",
+            "section": "survey",
+        }
+    top = drivers.sort_values("rank").iloc[0]
+    second = drivers.sort_values("rank").iloc[1] if len(drivers) > 1 else None
+    detail = f"{top['rescaled']:.0f}% of explained variance (CI {top['ci_low']:.0f}–{top['ci_high']:.0f})"
+    if second is not None:
+        detail += f"; next: {second.get('label', second['driver'])} {second['rescaled']:.0f}%"
+    return {
+        "label": "Top driver of NPS",
+        "value": str(top.get("label", top["driver"])),
+        "detail": detail + f" · n = {int(top['n']):,}",
+        "section": "survey",
+    }

@@ -50,6 +50,10 @@ _CAPABILITIES: dict[str, tuple[Callable[[Study], bool], str]] = {
     "interviews": (lambda s: s.has_interviews, "the study declares no interviews"),
     "codings": (lambda s: s.has_codings, "the study declares no codings of its interviews"),
     "text": (lambda s: s.has_text, "the study has no open-ended comments or transcripts"),
+    "nps": (
+        lambda s: s.survey is not None and s.survey.columns.nps is not None,
+        "the survey declares no NPS column",
+    ),
 }
 
 

@@ -33,6 +33,15 @@ from voc._survey_base import (
     restore_by_dtypes,
     weight_column,
 )
+from voc._survey_views import (
+    likert_overview,
+    missing_summary,
+    nps_by_segments,
+    nps_by_wave,
+    nps_group,
+    score_summary,
+    with_nps_group,
+)
 from voc._weights import design_effect, effective_n, rake
 
 __all__ = [
@@ -43,12 +52,19 @@ __all__ = [
     "design_effect",
     "effective_n",
     "flag_bases",
+    "likert_overview",
     "likert_summary",
     "mean_score",
+    "missing_summary",
     "nps",
+    "nps_by_segments",
+    "nps_by_wave",
+    "nps_group",
     "nps_trend",
     "rake",
+    "score_summary",
     "top_box",
+    "with_nps_group",
 ]
 
 
