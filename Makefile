@@ -2,6 +2,8 @@
 #   make run    create/reuse .venv, install voc, run the example study, print the report path
 #   make test   create/reuse .venv, install voc with its test extras, run the whole test suite
 PYTHON ?= python3
+# torch comes first so that pip keeps a CPU build (see README, "GPU"); override for CUDA.
+TORCH  ?= torch==2.13.0
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STUDY  ?= studies/example
@@ -11,6 +13,7 @@ STUDY  ?= studies/example
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
 
 # Reinstall when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python

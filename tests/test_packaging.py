@@ -10,7 +10,7 @@ import yaml
 from .conftest import REPO
 
 # conda-forge names of PyPI distributions whose names differ.
-CONDA_NAMES = {"pyyaml": "pyyaml"}
+CONDA_NAMES = {"torch": "pytorch"}
 
 
 def _name(requirement: str) -> tuple[str, str]:
@@ -24,6 +24,9 @@ def test_environment_yml_lists_the_same_packages_and_bounds_as_pyproject() -> No
     wanted = dict(map(_name, project["dependencies"] + project["optional-dependencies"]["test"]))
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     listed = dict(_name(d) for d in env["dependencies"] if isinstance(d, str))
+    for entry in env["dependencies"]:
+        if isinstance(entry, dict):  # the pip: section, for packages conda-forge lacks
+            listed.update(_name(d.split("#")[0]) for d in entry["pip"])
     listed.pop("python")
     listed.pop("pip")
     assert {CONDA_NAMES.get(k, k): v for k, v in wanted.items()} == listed
