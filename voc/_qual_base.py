@@ -121,8 +121,9 @@ def resolve(codings: Any, segments: Any) -> pd.DataFrame:
     sources = codings["source"].to_numpy(dtype=object)
     positions = np.arange(n)
     # rows given by segment id: look up (source, segment_id)
-    keys = pd.MultiIndex.from_arrays([segments["source"].to_numpy(object),
-                                      segments["segment_id"].to_numpy(object)])
+    keys = pd.MultiIndex.from_arrays(
+        [segments["source"].to_numpy(object), segments["segment_id"].to_numpy(object)]
+    )
     found = keys.get_indexer(pd.MultiIndex.from_arrays([sources[by_id], ids[by_id]]))
     pairs = [(positions[by_id][found >= 0], found[found >= 0])]
     unknown = [positions[by_id][found < 0]]
@@ -142,13 +143,20 @@ def resolve(codings: Any, segments: Any) -> pd.DataFrame:
                 f"{_describe(codings, np.flatnonzero(reversed_))}"
             )
         spans = pd.DataFrame(
-            {"_row": positions[by_span], "source": sources[by_span],
-             "_cs": starts[by_span], "_ce": ends[by_span]}
+            {
+                "_row": positions[by_span],
+                "source": sources[by_span],
+                "_cs": starts[by_span],
+                "_ce": ends[by_span],
+            }
         )
         bounds = pd.DataFrame(
-            {"source": segments["source"].to_numpy(object), "_seg": np.arange(len(segments)),
-             "_ss": segments["start"].to_numpy(dtype=float),
-             "_se": segments["end"].to_numpy(dtype=float)}
+            {
+                "source": segments["source"].to_numpy(object),
+                "_seg": np.arange(len(segments)),
+                "_ss": segments["start"].to_numpy(dtype=float),
+                "_se": segments["end"].to_numpy(dtype=float),
+            }
         )
         both = spans.merge(bounds, on="source", how="inner")
         point = both["_cs"] == both["_ce"]  # an empty span marks the segment it falls in
@@ -169,8 +177,11 @@ def resolve(codings: Any, segments: Any) -> pd.DataFrame:
         )
     rows = np.concatenate([p[0] for p in pairs]).astype(np.int64)
     segs = np.concatenate([p[1] for p in pairs]).astype(np.int64)
-    seg_order = segments["start"].to_numpy() if "start" in segments.columns else segs
-    order = np.lexsort((segs, np.asarray(seg_order)[segs], rows))
+    if "start" in segments.columns:  # a span's segments in text order
+        seg_order = pd.to_numeric(segments["start"], errors="coerce").to_numpy(dtype=float)
+    else:
+        seg_order = np.arange(len(segments), dtype=float)
+    order = np.lexsort((segs, seg_order[segs], rows))
     rows, segs = rows[order], segs[order]
     out = codings.iloc[rows].drop(columns=["participant_id", "role"], errors="ignore")
     out = out.assign(segment_id=segments["segment_id"].to_numpy(object)[segs])
@@ -213,12 +224,12 @@ class Codebook:
 def read_tree(codebook: Any) -> Codebook:
     require(codebook, ["code", "parent"], "codebook")
     require_complete(codebook, ["code"], "codebook")
-    codes = [str(c) for c in codebook["code"].to_numpy(object)]
+    codes = list(codebook["code"].to_numpy(object))
     dup = sorted({c for c in codes if codes.count(c) > 1})
     if dup:
         raise ValueError(f"codebook column 'code' has duplicates: {dup}")
     parent = {
-        c: (str(p) if _is_given(p) else None)
+        c: (p if _is_given(p) else None)
         for c, p in zip(codes, codebook["parent"].to_numpy(object), strict=True)
     }
     orphans = {c: p for c, p in parent.items() if p is not None and p not in parent}
@@ -246,7 +257,7 @@ def read_tree(codebook: Any) -> Codebook:
 
 
 def check_codes_known(codings: pd.DataFrame, tree: Codebook) -> None:
-    unknown = sorted(set(map(str, codings["code"])) - set(tree.parent))
+    unknown = sorted(set(codings["code"]) - set(tree.parent), key=str)
     if unknown:
         raise ValueError(
             f"codings column 'code' has code(s) that are not in the codebook: {unknown}"
@@ -268,9 +279,7 @@ def applied(resolved: pd.DataFrame, coder: Any, tree: Codebook | None = None) ->
     if tree is not None:
         rows = rows.assign(code=rows["code"].map(tree.ancestors)).explode("code")
     rows = rows.drop_duplicates()
-    table = (
-        rows.groupby(PRESENCE_KEYS, sort=True).size().rename("n_coders").reset_index()
-    )
+    table = rows.groupby(PRESENCE_KEYS, sort=True).size().rename("n_coders").reset_index()
     table["n_coders_source"] = table["source"].map(per_source).to_numpy(dtype=np.int64)
     if coder == CONSENSUS:
         table = table[table["n_coders"] == table["n_coders_source"]]
