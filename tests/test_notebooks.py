@@ -94,3 +94,5 @@ def test_an_interviews_only_study_runs(tmp_path: Path) -> None:
     }
     interviews = pd.read_csv(result.run_dir / "tables" / "interviews.csv")
     assert len(interviews) == 3
+    page = (result.run_dir / "report" / "20_interviews.html").read_text()
+    assert "Skipped: the study declares no codings of its interviews." in page

@@ -175,3 +175,22 @@ def test_leftovers_of_a_killed_run_are_removed(tiny_survey_study: Path, template
     (stale / "notebooks").mkdir(parents=True)
     _run(tiny_survey_study, templates, only=["alpha"])
     assert not stale.exists()
+
+
+def test_cells_tagged_requires_are_replaced_by_a_note_when_they_do_not_apply(
+    tiny_survey_study: Path,
+) -> None:
+    from voc.run import skip_cells
+    from voc.study import load_study
+
+    nb = new_notebook()
+    cell = new_code_cell("codings = voc.io.read_codings(study)")
+    cell.metadata["tags"] = ["requires:codings"]
+    keep = new_code_cell("x = 1")
+    keep.metadata["tags"] = ["requires:survey"]
+    nb.cells = [cell, keep]
+    out = skip_cells(nb, load_study(tiny_survey_study))
+    assert out.cells[0].cell_type == "markdown"
+    assert out.cells[0].source == "*Skipped: the study declares no codings of its interviews.*"
+    assert out.cells[1].source == "x = 1"
+    assert nb.cells[0].cell_type == "code"  # the template itself is untouched

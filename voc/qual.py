@@ -68,23 +68,39 @@ def interview_summary(segments: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``participant_id, source, n_turns, n_participant_turns, n_words`` (words in the
-        participant's turns only), sorted by ``participant_id`` then ``source``.
+        ``participant_id, source, n_turns, n_participant_turns, n_words, duration_min``
+        (words in the participant's turns only; duration from the first to the last timed
+        turn, NaN for untimed transcripts), sorted by ``participant_id`` then ``source``.
     """
     _check_segments(segments)
     words = segments["text"].fillna("").str.split().str.len()
     is_participant = segments["role"].eq("participant")
-    frame = segments.assign(_words=words.where(is_participant, 0), _p=is_participant.astype(int))
+    frame = segments.assign(
+        _words=words.where(is_participant, 0),
+        _p=is_participant.astype(int),
+        _t0=segments["t_start"] if "t_start" in segments else float("nan"),
+        _t1=segments["t_end"] if "t_end" in segments else float("nan"),
+    )
     out = (
         frame.groupby(["participant_id", "source"], sort=True)
         .agg(
             n_turns=("segment_id", "size"),
             n_participant_turns=("_p", "sum"),
             n_words=("_words", "sum"),
+            _t0=("_t0", "min"),
+            _t1=("_t1", "max"),
         )
         .reset_index()
     )
-    return out.astype({"n_turns": "int64", "n_participant_turns": "int64", "n_words": "int64"})
+    out["duration_min"] = (out.pop("_t1") - out.pop("_t0")) / 60
+    return out.astype(
+        {
+            "n_turns": "int64",
+            "n_participant_turns": "int64",
+            "n_words": "int64",
+            "duration_min": "float64",
+        }
+    )
 
 
 def resolve_codings(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:

@@ -655,3 +655,136 @@ def driver_headline(drivers: Any) -> dict[str, str]:
         "detail": detail + f" · n = {int(top['n']):,}",
         "section": "survey",
     }
+
+
+def heatmap(
+    table: Any,
+    *,
+    row: str,
+    col: str,
+    value: str,
+    title: str = "",
+    fmt: str = "{:.0f}",
+    note: str = "",
+) -> Chart | _Note:
+    """A heatmap of a long table (e.g. code × NPS group shares, code co-occurrence)."""
+    import numpy as np
+
+    if len(table) == 0:
+        return skipped(f"nothing to show for {title or value}")
+    wide = table.pivot_table(
+        index=row, columns=col, values=value, aggfunc="first", observed=True, sort=False
+    )
+    fig = _figure(1.1 * len(wide.columns) + 3.2, 0.42 * len(wide.index) + 1.6)
+    ax = fig.add_subplot()
+    data = wide.to_numpy(dtype=float)
+    image = ax.imshow(data, cmap="Blues", aspect="auto")
+    ax.set_xticks(range(len(wide.columns)), [str(c) for c in wide.columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(wide.index)), [str(i) for i in wide.index])
+    top = float(np.nanmax(data)) if np.isfinite(data).any() else 0.0
+    for (i, j), v in np.ndenumerate(data):
+        if np.isfinite(v):
+            ax.text(
+                j,
+                i,
+                fmt.format(v),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if v > 0.6 * top else "#1f2933",
+            )
+    fig.colorbar(image, ax=ax, shrink=0.8, label=note or value)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    return Chart(fig, alt=title or f"{value} by {row} and {col}")
+
+
+def saturation_chart(curve: Any, *, title: str = "Code saturation") -> Chart | _Note:
+    """New and cumulative codes per additional interview (from ``voc.qual.saturation``)."""
+    if len(curve) == 0:
+        return skipped("no codings: nothing to saturate")
+    fig = _figure(7.0, 3.6)
+    ax = fig.add_subplot()
+    ax.fill_between(
+        curve["k"],
+        curve["ci_low"],
+        curve["ci_high"],
+        color="#7fb8d4",
+        alpha=0.5,
+        label="95% of random orders",
+    )
+    ax.plot(
+        curve["k"],
+        curve["mean_cumulative_codes"],
+        color="#0b6e99",
+        marker="o",
+        markersize=3,
+        label="codes found (mean over orders)",
+    )
+    ax.bar(curve["k"], curve["mean_new_codes"], color="#f08c6c", alpha=0.7, label="new codes")
+    ax.set_xlabel(
+        f"interviews (n = {int(curve['n_participants'].iloc[0])}, "
+        f"{int(curve['n_orders'].iloc[0])} random orders)"
+    )
+    ax.set_ylabel("codes")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8, loc="center right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return Chart(fig, alt=title)
+
+
+class Quotes:
+    """Exemplar quotes as block quotes with their provenance (all text escaped)."""
+
+    def __init__(self, quotes: Any, *, by: str = "code") -> None:
+        self.quotes, self.by = quotes, by
+
+    def _repr_html_(self) -> str:
+        if len(self.quotes) == 0:
+            return '<div class="note skipped">No quotes.</div>'
+        parts = []
+        for key, group in self.quotes.groupby(self.by, sort=False):
+            parts.append(f"<h3>{escape(key)}</h3>")
+            for _, q in group.iterrows():
+                when = ""
+                if q.get("t_start") == q.get("t_start") and q.get("t_start") is not None:
+                    minutes, seconds = divmod(int(q["t_start"]), 60)
+                    when = f", at {minutes}:{seconds:02d}"
+                parts.append(
+                    f'<blockquote class="quote">“{escape(q["text"])}”'
+                    f"<footer>{escape(q['participant_id'])} · {escape(q['source'])} · "
+                    f"{escape(q['segment_id'])} (characters {int(q['start'])}–{int(q['end'])}{escape(when)})"
+                    "</footer></blockquote>"
+                )
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{len(self.quotes)} quotes"
+
+
+def quotes(table: Any, *, by: str = "code") -> Quotes:
+    """Show exemplar quotes (from ``voc.qual.exemplar_quotes``) grouped by *by*."""
+    return Quotes(table, by=by)
+
+
+def agreement_headline(agreement: Any) -> dict[str, str]:
+    """Headline for overall intercoder agreement (from ``voc.agreement.code_agreement``)."""
+    overall = agreement[agreement["code"] == "(overall)"]
+    if len(overall) == 0:
+        return {
+            "label": "Intercoder agreement",
+            "value": "n/a",
+            "detail": "",
+            "section": "interviews",
+        }
+    row = overall.iloc[0]
+    stat = "κ" if row["method"] == "cohen" else "α"
+    value = row["kappa"] if row["method"] == "cohen" else row["alpha"]
+    weakest = agreement[agreement["code"] != "(overall)"].sort_values("kappa").iloc[0]
+    return {
+        "label": f"Intercoder agreement (Cohen's {stat}, {int(row['n_coders'])} coders)",
+        "value": f"{value:.2f}",
+        "detail": f"95% CI {row['ci_low']:.2f}–{row['ci_high']:.2f} · {int(row['n_units']):,} turns; "
+        f"weakest code: {weakest['code']} ({weakest['kappa']:.2f})",
+        "section": "interviews",
+    }

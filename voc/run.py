@@ -101,10 +101,12 @@ def list_templates(folder: str | Path | None = None) -> list[Template]:
         nb = nbformat.read(str(path), as_version=4)
         meta = nb.metadata.get("voc", {})
         requires = tuple(meta.get("requires", ()))
-        unknown = [r for r in requires if r not in _CAPABILITIES]
+        requires_cells = [r for cell in nb.cells for r in _cell_requirements(cell)]
+        unknown = [r for r in (*requires, *requires_cells) if r not in _CAPABILITIES]
         if unknown:
             raise RunError(
-                f"{path}: metadata.voc.requires has unknown {unknown}; allowed: {list(_CAPABILITIES)}"
+                f"{path}: 'requires' (notebook metadata or a cell tag) names unknown {unknown}; "
+                f"allowed: {list(_CAPABILITIES)}"
             )
         try:
             params = read_parameters(nb)
@@ -341,15 +343,46 @@ def _param_index(template: Template) -> int:
     return parameters_cell(nbformat.read(str(template.path), as_version=4))
 
 
+def _cell_requirements(cell: Any) -> list[str]:
+    return [
+        t.split(":", 1)[1]
+        for t in cell.get("metadata", {}).get("tags", [])
+        if t.startswith("requires:")
+    ]
+
+
+def skip_cells(nb: Any, study: Study) -> Any:
+    """Replace each cell tagged ``requires:<what>`` that does not apply to *study* by a note.
+
+    A template stays free of ``if``: a cell that needs codings, say, is tagged
+    ``requires:codings`` and, for a study without codings, becomes a Markdown cell saying it
+    was skipped and why. Cells keep their positions, so cell numbers in errors stay right.
+    """
+    from nbformat.v4 import new_markdown_cell
+
+    nb = nbformat.from_dict(nb)  # a copy
+    for i, cell in enumerate(nb.cells):
+        for need in _cell_requirements(cell):
+            ok, why = _CAPABILITIES[need]
+            if not ok(study):
+                note = new_markdown_cell(f"*Skipped: {why}.*")
+                note.metadata["tags"] = ["skipped"]
+                note.id = cell.get("id", note.id)
+                nb.cells[i] = note
+                break
+    return nb
+
+
 def _execute(plan: Planned, study: Study, staging: Path) -> tuple[Path, float]:
     import papermill
 
     params = {"study_dir": str(study.root), "output_dir": ".", **plan.parameters}
     out = staging / "notebooks" / f"{plan.template.stem}.ipynb"
+    nb = skip_cells(nbformat.read(str(plan.template.path), as_version=4), study)
     started = time.monotonic()
     with _environ(_kernel_env()):
         papermill.execute_notebook(
-            str(plan.template.path),
+            nb,
             str(out),
             parameters=params,
             kernel_name="python3",
