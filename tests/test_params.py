@@ -113,9 +113,10 @@ def test_coerce_rejects_wrong_types(value: object, kind: str) -> None:
 def test_plan_sets_typed_values_on_the_notebooks_that_declare_them() -> None:
     study = load_study(EXAMPLE)
     plans = plan_run(study, sets=["level=0.9", "survey.segment=role"])
-    survey = next(p for p in plans if p.template.section == "survey")
-    assert survey.parameters == {"level": 0.9, "segment": "role"}
-    assert all(p.parameters == {} for p in plans if p.template.section != "survey")
+    params = {p.template.section: p.parameters for p in plans}
+    assert params["survey"] == {"level": 0.9, "segment": "role"}
+    assert params["interviews"] == {"level": 0.9}  # it declares level too
+    assert params["topics"] == params["mixed"] == {}
 
 
 @pytest.mark.parametrize(

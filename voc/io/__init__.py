@@ -23,7 +23,9 @@ from voc.io.files import (
     save_table,
     sha256_file,
 )
+from voc.io.refi import read_qdc, read_qdpx, write_qdc, write_qdpx
 from voc.io.survey import read_responses as _read_responses_spec
+from voc.io.taguette import read_taguette_highlights
 from voc.study import Study
 
 __all__ = [
@@ -34,11 +36,16 @@ __all__ = [
     "read_codings",
     "read_documents",
     "read_headlines",
+    "read_qdc",
+    "read_qdpx",
     "read_responses",
     "read_segments",
+    "read_taguette_highlights",
     "save_headline",
     "save_table",
     "sha256_file",
+    "write_qdc",
+    "write_qdpx",
 ]
 
 
@@ -76,14 +83,52 @@ def read_codebook(study: Study | str | Path) -> pd.DataFrame | None:
     return _read_codebook_file(study)
 
 
+def _transcript_texts(study: Study) -> dict[str, str]:
+    from voc.io.transcripts import SUPPORTED_SUFFIXES, read_transcript_text
+
+    folder = study.interviews.transcripts
+    return {
+        p.name: read_transcript_text(p)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+    }
+
+
+def _is_taguette(path: Path) -> bool:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline().strip().lower().replace(" ", "")
+    return header == "id,document,tag,content"
+
+
 def read_codings(study: Study | str | Path) -> pd.DataFrame | None:
-    """The ``codings`` table, or None when the study declares no codings."""
-    if isinstance(study, Study):
-        _need(study, "interviews")
-        if study.interviews.codings is None:
-            return None
-        return _read_codings_file(study.interviews.codings)
-    return _read_codings_file(study)
+    """The ``codings`` table, or None when the study declares no codings.
+
+    The codings file may be a long CSV (``source, segment_id, code, coder`` or
+    ``source, start, end, code, coder``), a Taguette highlights export (``id, document, tag,
+    content``: the highlighted text is located in the transcripts) or a REFI-QDA ``.qdpx``
+    project from NVivo, ATLAS.ti, MAXQDA or QualCoder (offsets mapped to voc's text).
+    """
+    if not isinstance(study, Study):
+        return _read_codings_file(study)
+    _need(study, "interviews")
+    path = study.interviews.codings
+    if path is None:
+        return None
+    if path.suffix.lower() == ".qdpx":
+        codings = read_qdpx(path, transcripts_text=_transcript_texts(study))["codings"]
+    elif path.exists() and _is_taguette(path):
+        found = read_taguette_highlights(path, _transcript_texts(study))
+        codings = found.codings
+    else:
+        codings = _read_codings_file(path)
+    codings = codings[["source", "start", "end", "segment_id", "code", "coder"]]
+    if codings["segment_id"].isna().any():
+        # Offsets only (REFI, Taguette, offset CSV): name the turn each coding falls in.
+        from voc.qual import resolve_codings
+
+        resolved = resolve_codings(codings, read_segments(study))
+        codings = resolved[["source", "start", "end", "segment_id", "code", "coder"]]
+    return codings
 
 
 def read_documents(study: Study) -> pd.DataFrame:

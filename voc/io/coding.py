@@ -41,6 +41,10 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
     Codes are unique, every parent is itself a code, and the hierarchy has no cycles.
     """
     path = Path(path)
+    if path.suffix.lower() == ".qdc":
+        from voc.io.refi import read_qdc
+
+        return read_qdc(path)
     text = _text(path)
     if path.suffix.lower() in {".yaml", ".yml"}:
         try:
@@ -82,7 +86,7 @@ def read_codebook(path: str | Path) -> pd.DataFrame:
         lines = [i + 2 for i in range(len(codebook))]
         label = "line {}"
     else:
-        raise InputError(path, "a codebook must be .yaml, .yml or .csv")
+        raise InputError(path, "a codebook must be .yaml, .yml, .csv or a REFI-QDA .qdc")
     if codebook.empty:
         raise InputError(path, "the codebook has no codes")
     codebook["code"] = codebook["code"].astype(str).str.strip()
