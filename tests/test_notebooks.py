@@ -10,6 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+import voc
 from voc.run import run_study
 
 from .conftest import EXAMPLE, write_study
@@ -57,6 +58,9 @@ def test_example_tables_hold_real_numbers(example_run) -> None:
     assert len(interviews) == 24
     people = pd.read_csv(tables / "interviewees.csv", dtype={"participant_id": str})
     assert people["in_survey"].all()  # every interviewee answered the survey (ids match)
+    exported = voc.io.read_qdpx(example_run.run_dir / "exports" / "example.qdpx")
+    assert len(exported["codings"]) == len(voc.io.read_codings(voc.load_study(EXAMPLE)))
+    assert set(exported["cases"]["case"]) == set(interviews["participant_id"])
     headlines = {h["key"] for h in json.loads((example_run.run_dir / "headlines.json").read_text())}
     assert {"nps", "interviews"} <= headlines
 

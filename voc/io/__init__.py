@@ -32,6 +32,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_inputs",
+    "export_refi",
     "read_codebook",
     "read_codings",
     "read_documents",
@@ -172,6 +173,50 @@ def read_documents(study: Study) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def export_refi(study: Study, output_dir: str | Path) -> pd.DataFrame:
+    """Export the study's interviews to REFI-QDA so the coding can continue in a CAQDAS tool.
+
+    Writes ``<output_dir>/exports/<slug>.qdpx`` (transcripts, codebook, codings with their
+    coders, one case per participant carrying their survey answers as variables) and
+    ``<slug>.qdc`` (the codebook alone), and returns a small table of what was written.
+    NVivo, ATLAS.ti, MAXQDA and QualCoder import both.
+    """
+    _need(study, "interviews")
+    folder = Path(output_dir) / "exports"
+    codebook = read_codebook(study)
+    codings = read_codings(study)
+    segments = read_segments(study)
+    participants = None
+    if study.survey is not None:
+        cols = study.survey.columns
+        keep = [
+            c
+            for c in (cols.nps, *(s.column for s in (cols.csat, cols.ces) if s), *cols.segments)
+            if c
+        ]
+        responses = read_responses(study)
+        interviewed = responses["participant_id"].isin(set(segments["participant_id"]))
+        participants = responses.loc[interviewed, ["participant_id", *keep]].reset_index(drop=True)
+    rows = []
+    if codebook is not None:
+        qdc = write_qdc(codebook, folder / f"{study.slug}.qdc")
+        rows.append(("codebook", qdc.name, len(codebook)))
+    qdpx = write_qdpx(
+        folder / f"{study.slug}.qdpx",
+        codebook=codebook
+        if codebook is not None
+        else pd.DataFrame(columns=["code", "parent", "description"]),
+        texts=_transcript_texts(study),
+        codings=codings
+        if codings is not None
+        else pd.DataFrame(columns=["source", "start", "end", "segment_id", "code", "coder"]),
+        segments=segments,
+        participants=participants,
+    )
+    rows.append(("project", qdpx.name, segments["source"].nunique()))
+    return pd.DataFrame(rows, columns=["what", "file", "n"])
 
 
 def check_inputs(study: Study) -> dict[str, int]:
