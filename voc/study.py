@@ -143,16 +143,38 @@ class SurveyColumns(_Model):
 
 
 class SurveySpec(_Model):
-    """The survey export and how to read it."""
+    """The survey export and how to read it.
+
+    ``header_rows: 2`` reads a SurveyMonkey-style export whose second row names the
+    sub-answers: each column is named ``"<row 1> - <row 2>"``, row 1 filled in over the blank
+    (merged) cells above sub-answers, and a row-2 ``Response`` left out, so a single-answer
+    question keeps its own text. ``duplicate_headers: rename`` accepts a header that repeats a
+    name (a ``Comments`` column after every item) and numbers the repeats from the left:
+    ``Comments``, ``Comments_2``, ``Comments_3``; without it a repeated name is an error.
+    """
 
     file: Path
     format: Literal["auto", "csv", "xlsx", "sav", "parquet", "qualtrics"] = "auto"
     encoding: str | None = None
     delimiter: str | None = None
-    decimal: str = "."
+    decimal: Literal[".", ","] = "."
     sheet: str | None = None
+    header_rows: int = Field(default=1, ge=1, le=3)
+    duplicate_headers: Literal["error", "rename"] = "error"
     missing: list[str | int | float] = Field(default_factory=list)
     columns: SurveyColumns
+
+    @field_validator("delimiter", mode="plain")
+    @classmethod
+    def _one_character(cls, value: Any) -> str | None:
+        # "plain": the model strips whitespace from strings, which would turn a TAB into "".
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip().lower() in {"tab", "\\t"}:
+            return "\t"
+        if not isinstance(value, str) or len(value) != 1:
+            raise ValueError(f"the delimiter must be one character or 'tab', found {value!r}")
+        return value
 
 
 class InterviewsSpec(_Model):

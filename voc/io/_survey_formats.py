@@ -12,15 +12,7 @@ that says where it is and what to declare in ``study.yaml``.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import datetime as dt
-import io
 import json
-import math
-import re
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +20,16 @@ from typing import Any
 import pandas as pd
 
 from voc.errors import InputError
+from voc.io._survey_sheets import (
+    column_letter,
+    read_parquet,
+    read_sav,
+    xlsx_records,
+)
+from voc.io._survey_text import csv_records
 from voc.study import SurveySpec, suggest
 
-__all__ = ["RawSurvey", "cell_text", "load_survey"]
+__all__ = ["RawSurvey", "load_survey"]
 
 _FORMATS = {
     ".csv": "csv",
@@ -44,21 +43,6 @@ _FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-# UTF-32 first: its little-endian BOM starts with the UTF-16 one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_DELIMITERS = (",", ";", "\t", "|")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCODING_HINT = (
-    "Declare the file's encoding in study.yaml with the 'encoding:' key of the survey section, "
-    "e.g. 'encoding: cp1252' for a Windows/Excel CSV or 'encoding: utf-16' for an Excel "
-    "'Unicode text' export."
-)
 
 
 @dataclass(frozen=True)
@@ -75,36 +59,6 @@ class RawSurvey:
     fmt: str
     header_at: int | None = None
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def cell_text(value: Any) -> str | None:
-    """One cell as text: blanks and NaN → None, 7.0 → ``"7"``, dates → ISO 8601."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time() and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return cell_text(value.item())
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,16 +90,16 @@ def load_survey(spec: SurveySpec) -> RawSurvey:
     _check_options(spec, fmt, container)
     if container in {"csv", "xlsx"}:
         if container == "csv":
-            records = _csv_records(path, spec)
+            records = csv_records(path, spec)
             kind = "line"
         else:
-            records = _xlsx_records(path, spec)
+            records = xlsx_records(path, spec)
             kind = "row"
         frame, header_at = _frame_from_records(path, records, spec, fmt=fmt, kind=kind)
         return RawSurvey(frame, fmt, header_at)
     if container == "parquet":
-        return RawSurvey(_read_parquet(path), fmt)
-    frame, labels = _read_sav(path, spec)
+        return RawSurvey(read_parquet(path), fmt)
+    frame, labels = read_sav(path, spec)
     return RawSurvey(frame, fmt, labels=labels)
 
 
@@ -171,251 +125,8 @@ def _check_options(spec: SurveySpec, fmt: str, container: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Text files: decoding, delimiter, records
-# --------------------------------------------------------------------------------------------
-
-
-def _bom_encoding(raw: bytes) -> str | None:
-    for bom, name in _BOMS:
-        if raw.startswith(bom):
-            return name
-    return None
-
-
-def _codec(name: str) -> str:
-    return codecs.lookup(name).name
-
-
-def _decode(path: Path, raw: bytes, declared: str | None) -> str:
-    """Decode *raw* strictly: a BOM, else the declared encoding, else UTF-8; never a guess."""
-    bom = _bom_encoding(raw)
-    encoding = bom or "utf-8"
-    if declared is not None:
-        try:
-            codec = codecs.lookup(declared).name
-        except LookupError:
-            raise InputError(
-                path, f"unknown encoding {declared!r} in survey.encoding (try utf-8, cp1252, utf-16)"
-            ) from None
-        family = codecs.lookup(bom).name.removesuffix("-sig") if bom else None
-        if family is not None and not codec.startswith(family):
-            raise InputError(
-                path,
-                f"the file starts with a {family} byte-order mark but survey.encoding is "
-                f"{declared!r}; remove the 'encoding:' key (a byte-order mark is always honoured)",
-            )
-        if bom is None:
-            encoding = declared
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-        bad = raw[exc.start : min(exc.end, exc.start + 4)]
-        raise InputError(
-            path,
-            f"bytes {bad.hex(' ')} at byte offset {exc.start} cannot be decoded as "
-            f"{encoding.replace('-sig', '')} ({exc.reason}). {_ENCODING_HINT}",
-            line=line,
-        ) from None
-    text = text.removeprefix("\ufeff")
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise InputError(
-            path,
-            "the text contains NUL characters: this looks like a UTF-16 file without a "
-            "byte-order mark. Declare 'encoding: utf-16-le' (or utf-16-be) in study.yaml.",
-            line=line,
-        )
-    return text
-
-
-def _first_record_counts(text: str) -> dict[str, int]:
-    """How often each candidate delimiter occurs outside quotes in the first record."""
-    counts = dict.fromkeys(_DELIMITERS, 0)
-    quoted = False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted:
-            if char in "\r\n":
-                break
-            if char in counts:
-                counts[char] += 1
-    return counts
-
-
-def _sniff_delimiter(path: Path, text: str) -> str:
-    counts = _first_record_counts(text)
-    best = max(counts.values())
-    if best == 0:
-        return ","
-    winners = [d for d, n in counts.items() if n == best]
-    if len(winners) > 1:
-        shown = " and ".join(f"{n} {d!r}" for d, n in counts.items() if n == best)
-        raise InputError(
-            path,
-            f"cannot tell the delimiter from the header line (it has {shown}); declare it in "
-            "study.yaml, e.g. 'delimiter: \";\"' or 'delimiter: tab'",
-            line=1,
-        )
-    return winners[0]
-
-
-def _csv_records(path: Path, spec: SurveySpec) -> list[tuple[int, list[str]]]:
-    """Parse a delimited text file into ``(first line of the record, fields)`` pairs."""
-    with path.open("rb") as handle:
-        raw = handle.read()
-    text = _decode(path, raw, spec.encoding)
-    if not text.strip():
-        raise InputError(path, "the file is empty; expected a header line and responses")
-    delimiter = spec.delimiter or _sniff_delimiter(path, text)
-    # Lines end at "\n" only, so a lone "\r" inside quotes stays part of its field and the line
-    # numbers are the ones an editor shows.
-    reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter, strict=True)
-    records: list[tuple[int, list[str]]] = []
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise InputError(path, _csv_problem(str(exc), start, reader.line_num), line=start)
-        if any(cell.strip() for cell in row):
-            records.append((start, row))
-        start = reader.line_num + 1
-    return records
-
-
-def _csv_problem(message: str, start: int, end: int) -> str:
-    if "unexpected end of data" in message:
-        return (
-            "a quoted field that starts in this record is never closed (the file ends inside "
-            "quotes); close the quote or double any quote inside the field (\"\")"
-        )
-    if "expected after" in message:
-        return (
-            f"a closing quote must be followed by the delimiter or the end of the line "
-            f"(line {end}); quote the whole field and double any quote inside it (\"\")"
-        )
-    if "new-line character seen in unquoted field" in message:
-        return (
-            f"a lone carriage return (\\r) outside quotes on line {end}: the file mixes line "
-            "endings; re-export it with Windows or Unix line endings"
-        )
-    if "field larger than field limit" in message:
-        return (
-            f"a field longer than {csv.field_size_limit():,} characters ends on line {end}: "
-            "usually a quote that is never closed"
-        )
-    return f"not valid CSV ({message}, detected on line {end})"
-
-
-# --------------------------------------------------------------------------------------------
-# XLSX
-# --------------------------------------------------------------------------------------------
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
-def _open_workbook(path: Path, *, data_only: bool):
-    import openpyxl
-
-    with warnings.catch_warnings():
-        # openpyxl warns about styles and extensions it does not read; they carry no data.
-        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
-
-
-def _xlsx_records(path: Path, spec: SurveySpec) -> list[tuple[int, list[str | None]]]:
-    """Read one sheet into ``(spreadsheet row, cells)`` pairs, refusing uncalculated formulas."""
-    with path.open("rb") as handle:
-        magic = handle.read(8)
-    if magic == _OLE_MAGIC:
-        raise InputError(
-            path,
-            "not an .xlsx workbook but an OLE2 file: an old .xls workbook or a "
-            "password-protected .xlsx. Save it unprotected as .xlsx, or export CSV.",
-        )
-    if not zipfile.is_zipfile(path):
-        raise InputError(
-            path, "not an .xlsx workbook (an .xlsx file is a zip archive and this is not one)"
-        )
-    try:
-        values_book = _open_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise InputError(path, f"not a readable .xlsx workbook ({exc})") from None
-    try:
-        sheets = {ws.title: ws.sheet_state for ws in values_book.worksheets}
-        names = list(sheets)
-        listed = ", ".join(
-            f"{name!r}" + ("" if state == "visible" else f" ({state.replace('veryH', 'very h')})")
-            for name, state in sheets.items()
-        )
-        if spec.sheet is None and len(names) != 1:
-            raise InputError(
-                path,
-                f"the workbook has {len(names)} sheets ({listed}); declare the one holding the "
-                "responses with 'sheet:' in the survey section of study.yaml",
-            )
-        sheet = spec.sheet if spec.sheet is not None else names[0]
-        if sheet not in sheets:
-            raise InputError(
-                path, f"no sheet {sheet!r}.{suggest(sheet, names)} Sheets in the workbook: {listed}"
-            )
-        formula_book = _open_workbook(path, data_only=False)
-        try:
-            return _sheet_records(path, values_book[sheet], formula_book[sheet])
-        finally:
-            formula_book.close()
-    finally:
-        values_book.close()
-
-
-def _sheet_records(path: Path, values, formulas) -> list[tuple[int, list[str | None]]]:
-    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
-
-    values.reset_dimensions()
-    formulas.reset_dimensions()
-    pairs = zip(
-        values.iter_rows(values_only=True), formulas.iter_rows(values_only=True), strict=False
-    )
-    raw_rows: list[tuple[int, list[Any]]] = []
-    for number, (cells, sources) in enumerate(pairs, start=1):
-        header = raw_rows[0][1] if raw_rows else cells
-        for index, (value, source) in enumerate(zip(cells, sources, strict=False)):
-            is_formula = isinstance(source, ArrayFormula | DataTableFormula) or (
-                isinstance(source, str) and source.startswith("=")
-            )
-            if value is None and is_formula:
-                name = cell_text(header[index]) if index < len(header) else None
-                cell = f"{_column_letter(index)}{number}"
-                raise InputError(
-                    path,
-                    f"cell {cell} holds the formula {cell_text(source)!r} but no calculated "
-                    "value (the workbook was written by a program that does not calculate). "
-                    "Open and save it in Excel or LibreOffice, or export the sheet as CSV.",
-                    row=number,
-                    column=name or _column_letter(index),
-                )
-        if not all(_blank(c) for c in cells):
-            raw_rows.append((number, list(cells)))
-    width = max((len(r) for _, r in raw_rows), default=0)
-    return [(n, [cell_text(c) for c in r] + [None] * (width - len(r))) for n, r in raw_rows]
-
-
-# --------------------------------------------------------------------------------------------
 # Records → frame: header rows, Qualtrics, duplicate and blank headers, ragged rows
 # --------------------------------------------------------------------------------------------
-
-
-def _blank(value: Any) -> bool:
-    text = cell_text(value)
-    return text is None or not text.strip()
 
 
 def _is_import_id(cell: str | None) -> bool:
@@ -435,7 +146,7 @@ def _looks_like_import_ids(cells: list[str | None]) -> bool:
 
 
 def _where(kind: str, index: int) -> str:
-    return f"column {index + 1}" if kind == "line" else f"column {_column_letter(index)}"
+    return f"column {index + 1}" if kind == "line" else f"column {column_letter(index)}"
 
 
 def _combine_headers(rows: list[list[str | None]]) -> list[str]:
@@ -510,7 +221,7 @@ def _frame_from_records(
                 "study.yaml",
                 **{kind: records[1][0]},
             )
-    if n_header == 1:
+    if n_header == 1 or fmt == "qualtrics":
         names = [c if c is not None else "" for c in records[0][1]]
     else:
         names = _combine_headers([cells for _, cells in records[:n_header]])
@@ -564,9 +275,7 @@ def _qualtrics_problem(path: Path, records, spec: SurveySpec, kind: str) -> None
         )
     number, cells = records[2]
     header = records[0][1]
-    index = next(
-        (j for j, c in enumerate(cells) if not _is_import_id(c) and (c or "").strip()), 0
-    )
+    index = next((j for j, c in enumerate(cells) if not _is_import_id(c) and (c or "").strip()), 0)
     column = header[index] if index < len(header) else None
     value = cells[index] if index < len(cells) else None
     shown = (
@@ -576,7 +285,7 @@ def _qualtrics_problem(path: Path, records, spec: SurveySpec, kind: str) -> None
     )
     raise InputError(
         path,
-        f"expected Qualtrics' third header line of ImportIds ({{\"ImportId\":\"QID1\"}}), found "
+        f'expected Qualtrics\' third header line of ImportIds ({{"ImportId":"QID1"}}), found '
         f"{shown}. Export with 'Use legacy format' off, or declare 'format: csv' if the file "
         "is not a Qualtrics export",
         **{kind: number},
@@ -619,61 +328,3 @@ def _name_columns(
             )
         first[name] = j
     return named, keep
-
-
-# --------------------------------------------------------------------------------------------
-# Parquet and SPSS
-# --------------------------------------------------------------------------------------------
-
-
-def _cells(columns: dict[str, list[Any]], n_rows: int) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {name: [cell_text(v) for v in values] for name, values in columns.items()},
-        index=pd.RangeIndex(1, n_rows + 1, name="row"),
-        dtype=object,
-    )
-    return out
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(path, f"not a readable Parquet file ({exc})") from None
-    names = [str(n) for n in table.column_names]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise InputError(path, f"more than one column is named {dupes[0]!r}", column=dupes[0])
-    if table.num_rows == 0:
-        raise InputError(path, "the file has columns but no responses")
-    # Every stored column, a pandas index included, as plain Python values (no dtype guessing).
-    return _cells({n: table.column(i).to_pylist() for i, n in enumerate(names)}, table.num_rows)
-
-
-def _read_sav(path: Path, spec: SurveySpec) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
-    import pyreadstat
-
-    try:
-        # user_missing=False: readstat turns the file's user-missing codes (99 "Don't know")
-        # into missing values, with its own handling of discrete values and ranges.
-        frame, meta = pyreadstat.read_sav(
-            path, user_missing=False, apply_value_formats=False, encoding=spec.encoding
-        )
-    except Exception as exc:  # pyreadstat raises its own ReadstatError and friends
-        raise InputError(path, f"not a readable SPSS .sav file ({exc})") from None
-    if frame.empty:
-        raise InputError(path, "the file has variables but no cases (responses)")
-    cells = _cells({str(c): frame[c].tolist() for c in frame.columns}, len(frame))
-    for column, fmt in (meta.original_variable_types or {}).items():
-        match = re.fullmatch(r"N(\d+)(?:\.0)?", fmt or "")
-        if match and column in cells.columns:  # SPSS "N" format: restricted numeric, zero-padded
-            width = int(match.group(1))
-            cells[column] = cells[column].map(lambda v, w=width: None if v is None else v.zfill(w))
-    labels = {
-        column: {cell_text(code): str(label) for code, label in mapping.items()}
-        for column, mapping in (meta.variable_value_labels or {}).items()
-    }
-    return cells, labels

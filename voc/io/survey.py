@@ -1,180 +1,209 @@
 """Survey readers: a survey export → the ``responses`` table, validated against study.yaml.
 
-Every problem is reported with the file, the line (as a spreadsheet or text editor counts it),
-the column, the value found and what is allowed. Nothing falls back silently: an undecodable
-byte is an error that says which encoding to declare, never a guess.
+Formats: CSV and other delimited text (UTF-8 with or without BOM, UTF-16/32 with BOM, or the
+``encoding:`` declared; ``,`` ``;`` TAB or ``|`` found from the header line unless
+``delimiter:`` is declared), ``.xlsx`` (``sheet:``), SPSS ``.sav``, Parquet, Qualtrics exports
+(``format: qualtrics``) and SurveyMonkey-style exports (``header_rows: 2``,
+``duplicate_headers: rename``).
+
+Every problem is reported with the file, the line (as a text editor counts it) or row (as a
+spreadsheet counts it; the case number for SPSS and Parquet), the column, the value found and
+what is allowed. A value of a declared ``text`` column is never quoted in a message (free text
+may be personal); its length is given instead. Nothing falls back silently: an undecodable byte
+is an error that says which encoding to declare, never a guess. Files are opened read-only.
+
+Decisions worth knowing:
+
+- ``missing:`` values count as blank in every declared column except the id: ``NA`` is a
+  country (Namibia) until it is listed there. Ids are text and never missing.
+- SPSS: value labels replace the codes of segment and wave columns (1 → ``"EMEA"``); a code
+  without a label stays its code as text (``"7"``), without an error, because SPSS files often
+  label only some codes. Scores keep their numeric codes. User-missing codes of the file
+  (99 ``"Don't know"``) are blank, as are the study's ``missing:`` values.
+- Rows whose cells are all blank (``,,,,`` lines, formatted but empty spreadsheet rows) are
+  skipped. A column with a blank header is named ``column_<n>`` (its 1-based position) when it
+  holds values and ignored when it does not.
+- Spreadsheet dates become ISO 8601 text (``2024-03-04``, with the time when it is not
+  midnight); numbers that are whole become integers as text (``7.0`` → ``"7"``).
 """
 
 from __future__ import annotations
-
-import codecs
-import csv
-import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from voc.errors import InputError, Problem, StudyError
+from voc.io._survey_formats import RawSurvey, load_survey
 from voc.study import SurveySpec, suggest
 
 __all__ = ["read_responses", "read_survey_file"]
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
-    if encoding is None:
-        for bom, name in _BOMS:
-            if raw.startswith(bom):
-                encoding = name
-                break
-        else:
-            encoding = "utf-8"
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        hint = (
-            " If this is a Windows export, declare it in study.yaml as 'survey.encoding: cp1252'."
-            if encoding.startswith("utf-8")
-            else ""
-        )
-        raise InputError(
-            path,
-            f"byte {raw[exc.start : exc.start + 1]!r} at offset {exc.start} is not valid "
-            f"{encoding}.{hint}",
-            line=line,
-        ) from None
-    except LookupError:
-        raise InputError(path, f"unknown encoding {encoding!r} in survey.encoding") from None
-
-
-def _read_csv(path: Path, spec: SurveySpec) -> tuple[pd.DataFrame, int]:
-    raw = path.read_bytes()
-    text = _decode(path, raw, spec.encoding)
-    if not text.strip():
-        raise InputError(path, "the file is empty; expected a header row and responses")
-    delimiter = spec.delimiter
-    if delimiter is None:
-        first = text.lstrip("\ufeff").split("\n", 1)[0]
-        delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader)
-    seen: dict[str, int] = {}
-    for i, name in enumerate(header):
-        if name in seen:
-            raise InputError(
-                path,
-                f"duplicate header {name!r} (columns {seen[name] + 1} and {i + 1}); "
-                "every column needs a unique name",
-                line=1,
-            )
-        seen[name] = i
-    rows = []
-    for row in reader:
-        if not row:
-            continue
-        if len(row) != len(header):
-            raise InputError(
-                path,
-                f"expected {len(header)} fields (as in the header), found {len(row)}",
-                line=reader.line_num,
-            )
-        rows.append((reader.line_num, row))
-    if not rows:
-        raise InputError(path, "the file has a header but no responses", line=1)
-    frame = pd.DataFrame([r for _, r in rows], columns=header, dtype=object)
-    frame.index = pd.Index([line for line, _ in rows], name="line")
-    return frame, 0
+_MAX_SHOWN = 60
 
 
 def read_survey_file(spec: SurveySpec) -> pd.DataFrame:
-    """Read the raw export as text columns, indexed by the line (or row) it came from."""
-    path = spec.file
-    if not path.exists():
-        siblings = [p.name for p in path.parent.glob("*")] if path.parent.is_dir() else []
-        raise InputError(path, f"survey file not found.{suggest(path.name, siblings)}")
-    fmt = spec.format
-    if fmt == "auto":
-        fmt = {
-            ".csv": "csv",
-            ".txt": "csv",
-            ".tsv": "csv",
-            ".xlsx": "xlsx",
-            ".sav": "sav",
-            ".parquet": "parquet",
-        }.get(path.suffix.lower(), "")
-        if not fmt:
-            raise InputError(
-                path,
-                f"cannot tell the format from the extension {path.suffix!r}; set survey.format "
-                "to one of csv, xlsx, sav, parquet, qualtrics",
+    """Read the raw export as text columns, indexed by the line (or row) it came from.
+
+    Parameters
+    ----------
+    spec : SurveySpec
+        ``study.survey``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header (every column of the file, declared or not), every cell a
+        ``str`` or ``None``. The index is named ``line`` for text files (the line each record
+        starts on) and ``row`` otherwise (the spreadsheet row; the case number, from 1, for
+        SPSS and Parquet). SPSS cells are codes, with the file's user-missing codes blank;
+        :func:`read_responses` applies the value labels.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read as declared: naming the file, line or row and column.
+    """
+    return load_survey(spec).frame
+
+
+class _Checker:
+    """Validation of one raw survey against its spec; every failure raises an InputError."""
+
+    def __init__(self, spec: SurveySpec, raw: RawSurvey) -> None:
+        self.spec = spec
+        self.raw = raw
+        self.frame = raw.frame
+        self.path = spec.file
+        self.kind = raw.frame.index.name
+        missing = [m for m in spec.missing if not isinstance(m, bool)]
+        self.missing_text = {str(m).strip() for m in missing}
+        numbers = pd.to_numeric(pd.Series(missing, dtype=object), errors="coerce")
+        self.missing_numbers = set(numbers.dropna())
+
+    def shown(self, column: str, value: object) -> str:
+        """The value as a message may show it: a declared text column shows only its length."""
+        if value is None or not str(value).strip():
+            return "a blank"
+        if column in self.spec.columns.text:
+            return f"a value of {len(str(value))} characters"
+        text = repr(value)
+        return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 4] + "...'"
+
+    def fail(self, mask: pd.Series, column: str, expected: str, hint: str = "") -> None:
+        where = mask[mask].index[0]
+        count = int(mask.sum())
+        more = f" ({count} such values in all)" if count > 1 else ""
+        value = self.frame.loc[where, column]
+        label = self.raw.labels.get(column, {}).get(str(value).strip()) if value else None
+        found = self.shown(column, value) + (f" (labelled {label!r})" if label else "")
+        raise InputError(
+            self.path,
+            f"found {found}; expected {expected}{more}{hint}",
+            **{self.kind: int(where)},
+            column=column,
+        )
+
+    def blank(self, column: str) -> pd.Series:
+        """Cells that are blank or declared missing (``missing:``)."""
+        text = self.frame[column].map(lambda v: None if v is None else str(v).strip())
+        return text.isna() | (text == "") | text.isin(self.missing_text)
+
+    def numeric(self, column: str) -> pd.Series:
+        text = self.frame[column].map(lambda v: None if v is None else str(v).strip())
+        missing = self.blank(column)
+        cleaned = text.where(~missing)
+        comma = self.spec.decimal == ","
+        if comma:
+            cleaned = cleaned.where(~cleaned.str.contains(".", regex=False, na=False), "x")
+            cleaned = cleaned.str.replace(",", ".", regex=False)
+        values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        bad = values.isna() & ~missing
+        if bad.any():
+            what = "a number with a decimal comma" if comma else "a number"
+            self.fail(
+                bad,
+                column,
+                f"{what} or a blank",
+                ". If it means 'no answer', list it under 'missing:' in the survey section "
+                "of study.yaml",
             )
-    if fmt in {"csv", "qualtrics"}:
-        frame, _ = _read_csv(path, spec)
-        if fmt == "qualtrics":
-            # Qualtrics puts the question text and an ImportId row under the header.
-            frame = frame.iloc[2:]
-        return frame
-    if fmt == "parquet":
-        frame = pd.read_parquet(path)
-    elif fmt == "xlsx":
-        import openpyxl
+        if self.missing_numbers:
+            values = values.mask(values.isin(self.missing_numbers))
+        return values
 
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several types for a bad zip
-            raise InputError(path, f"not a readable .xlsx workbook ({exc})") from None
-        sheets = book.sheetnames
-        sheet = spec.sheet or sheets[0]
-        if sheet not in sheets:
-            raise InputError(path, f"no sheet {sheet!r}; available sheets: {', '.join(sheets)}")
-        frame = pd.read_excel(path, sheet_name=sheet, dtype=object)
-    else:
-        import pyreadstat
+    def scale(self, column: str, low: int, high: int, what: str) -> pd.Series:
+        values = self.numeric(column)
+        bad = values.notna() & ((values < low) | (values > high) | (values % 1 != 0))
+        if bad.any():
+            self.fail(
+                bad,
+                column,
+                f"{what}: a whole number from {low} to {high}",
+                ". A code for 'no answer' (e.g. 99 \"Don't know\") belongs under 'missing:' "
+                "in the survey section of study.yaml",
+            )
+        return values
 
-        frame, _meta = pyreadstat.read_sav(path, apply_value_formats=True, user_missing=False)
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
-    return frame.astype(object).where(frame.notna(), None)
+    def labels(self, column: str, *, strip: bool, labelled: bool) -> pd.Series:
+        """Text cells: blank or declared missing → None, SPSS value labels applied."""
+        mapping = self.raw.labels.get(column, {}) if labelled else {}
+        values = []
+        for value, is_blank in zip(self.frame[column], self.blank(column), strict=True):
+            if is_blank:
+                values.append(None)
+                continue
+            value = value.strip() if strip else value
+            values.append(mapping.get(value.strip(), value))
+        return pd.Series(values, index=self.frame.index, dtype=object)
 
-
-def _fail_value(path: Path, frame: pd.DataFrame, mask: pd.Series, column: str, expected: str):
-    where = mask[mask].index[0]
-    count = int(mask.sum())
-    more = f" ({count} such values in all)" if count > 1 else ""
-    value = frame.loc[where, column]
-    kind = "line" if frame.index.name == "line" else "row"
-    raise InputError(
-        path,
-        f"found {value!r}; expected {expected}{more}",
-        **{kind: int(where)},
-        column=column,
-    )
-
-
-def _numeric(path: Path, frame: pd.DataFrame, column: str, spec: SurveySpec) -> pd.Series:
-    raw = frame[column]
-    text = raw.map(lambda v: None if v is None else str(v).strip())
-    missing = text.isna() | (text == "") | text.isin([str(m) for m in spec.missing])
-    cleaned = text.where(~missing)
-    if spec.decimal != ".":
-        cleaned = cleaned.str.replace(spec.decimal, ".", regex=False)
-    values = pd.to_numeric(cleaned, errors="coerce")
-    bad = values.isna() & ~missing
-    if bad.any():
-        _fail_value(path, frame, bad, column, "a number or a blank")
-    return values.astype("float64")
+    def ids(self) -> pd.Series:
+        column = self.spec.columns.id
+        ids = self.frame[column].map(lambda v: None if v is None else str(v).strip())
+        empty = ids.isna() | (ids == "")
+        if empty.any():
+            self.fail(empty, column, "a participant id (never blank)")
+        dup = ids.duplicated(keep=False)
+        if dup.any():
+            first = ids[dup].iloc[0]
+            at = [str(i) for i, v in ids[dup].items() if v == first]
+            n_ids = ids[dup].nunique()
+            others = ""
+            if n_ids > 1:
+                others = f"; {n_ids - 1} more {'id is' if n_ids == 2 else 'ids are'} repeated too"
+            raise InputError(
+                self.path,
+                f"duplicate participant id {self.shown(column, first)} on {self.kind}s "
+                f"{', '.join(at)}"
+                f"{others}; ids must be unique",
+                **{self.kind: int(at[0])},
+                column=column,
+            )
+        return pd.Series(ids.tolist(), index=ids.index, dtype=object)
 
 
-def _check_scale(path, frame, values, column, low, high, what):
-    bad = values.notna() & ((values < low) | (values > high) | (values % 1 != 0))
-    if bad.any():
-        _fail_value(path, frame, bad, column, f"{what}: a whole number from {low} to {high}")
+def _check_columns(spec: SurveySpec, raw: RawSurvey) -> None:
+    available = [str(c) for c in raw.frame.columns]
+    absent = [(c, key) for c, key in spec.columns.declared().items() if c not in raw.frame.columns]
+    if not absent:
+        return
+    listed = ", ".join(repr(c) for c in available[:40])
+    if len(available) > 40:
+        listed += f", … ({len(available)} in all)"
+    where = {} if raw.header_at is None else {raw.frame.index.name: raw.header_at}
+    problems = [
+        Problem(
+            spec.file,
+            f"column {c!r} declared in study.yaml ({key}) is not in the file."
+            f"{suggest(c, available)} Columns in the file: {listed}",
+            column=c,
+            **where,
+        )
+        for c, key in absent
+    ]
+    if len(problems) == 1:
+        p = problems[0]
+        raise InputError(p.file, p.message, line=p.line, row=p.row, column=p.column)
+    raise StudyError(problems)
 
 
 def read_responses(spec: SurveySpec) -> pd.DataFrame:
@@ -189,76 +218,59 @@ def read_responses(spec: SurveySpec) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The ``responses`` table: ``participant_id`` (str) first, then the declared columns
-        under their own names: scores as floats (NaN when blank), segments and text as
-        strings (``None`` when blank). Undeclared columns are dropped. The index is the line
-        (CSV) or row (spreadsheet) each response came from.
+        under their own names: scores and weights as floats (NaN when blank or declared
+        missing), segments, wave and date as stripped strings (SPSS value labels applied),
+        text as strings exactly as in the file (``None`` when blank or declared missing).
+        Undeclared columns are dropped. The index is the line (text files) or row
+        (spreadsheets; case number for SPSS and Parquet) each response came from.
 
     Raises
     ------
     InputError
-        Naming the file, line or row, column, the value found and what is allowed.
+        Naming the file, line or row, column, the value found and what is allowed: missing
+        or misspelled columns (with a suggestion), blank or duplicate ids, non-numeric
+        scores, NPS outside the integers 0–10, CSAT, CES and Likert items outside their
+        ``scale``, weights that are not positive.
+    StudyError
+        When several declared columns are missing (one problem each).
+
+    Examples
+    --------
+    >>> import voc
+    >>> from voc.io.survey import read_responses
+    >>> responses = read_responses(voc.load_study("studies/example").survey)  # doctest: +SKIP
+    >>> responses["participant_id"].iloc[0]  # doctest: +SKIP
+    'R0001'
     """
-    path = spec.file
-    frame = read_survey_file(spec)
+    raw = load_survey(spec)
+    _check_columns(spec, raw)
+    check = _Checker(spec, raw)
     cols = spec.columns
-    declared = cols.declared()
-    missing = [(c, key) for c, key in declared.items() if c not in frame.columns]
-    if missing:
-        available = [str(c) for c in frame.columns]
-        problems = [
-            Problem(
-                path,
-                f"column {c!r} declared in study.yaml ({key}) is not in the file."
-                f"{suggest(c, available)} Columns in the file: {', '.join(available)}",
-            )
-            for c, key in missing
-        ]
-        raise StudyError(problems)
-    ids = frame[cols.id].map(lambda v: None if v is None else str(v).strip())
-    blank = ids.isna() | (ids == "")
-    if blank.any():
-        _fail_value(path, frame, blank, cols.id, "a participant id (never blank)")
-    dup = ids.duplicated(keep=False)
-    if dup.any():
-        lines = ids[dup].index.tolist()
-        first = ids[dup].iloc[0]
-        at = [str(i) for i, v in ids[dup].items() if v == first]
-        kind = "lines" if frame.index.name == "line" else "rows"
-        raise InputError(
-            path,
-            f"duplicate participant id {first!r} on {kind} {', '.join(at)} "
-            f"({len(lines)} rows share an id); ids must be unique",
-            column=cols.id,
-        )
-    out = pd.DataFrame(index=frame.index)
-    out["participant_id"] = ids.astype(object)
+    out = pd.DataFrame(index=raw.frame.index)
+    out["participant_id"] = check.ids()
     if cols.nps is not None:
-        values = _numeric(path, frame, cols.nps, spec)
-        _check_scale(path, frame, values, cols.nps, 0, 10, "NPS")
-        out[cols.nps] = values
+        out[cols.nps] = check.scale(cols.nps, 0, 10, "NPS")
     for key in ("csat", "ces"):
         score = getattr(cols, key)
         if score is not None:
-            values = _numeric(path, frame, score.column, spec)
-            _check_scale(path, frame, values, score.column, *score.scale, key.upper())
-            out[score.column] = values
+            out[score.column] = check.scale(score.column, *score.scale, key.upper())
     if cols.likert is not None:
-        low, high = cols.likert.scale
         for item in cols.likert.items:
-            values = _numeric(path, frame, item, spec)
-            _check_scale(path, frame, values, item, low, high, "Likert item")
-            out[item] = values
+            out[item] = check.scale(item, *cols.likert.scale, "Likert item")
     if cols.weight is not None:
-        values = _numeric(path, frame, cols.weight, spec)
+        values = check.numeric(cols.weight)
         bad = values.isna() | (values <= 0) | ~np.isfinite(values)
         if bad.any():
-            _fail_value(path, frame, bad, cols.weight, "a positive weight")
+            check.fail(bad, cols.weight, "a positive weight (every respondent needs one)")
         out[cols.weight] = values
-    for col in [*cols.segments, *[c for c in (cols.wave, cols.date) if c]]:
-        values = frame[col].map(lambda v: None if v is None or str(v).strip() == "" else str(v))
-        out[col] = values.astype(object)
+    for col in cols.segments:
+        out[col] = check.labels(col, strip=True, labelled=True)
+    if cols.wave:
+        out[cols.wave] = check.labels(cols.wave, strip=True, labelled=True)
+    if cols.date:
+        out[cols.date] = check.labels(cols.date, strip=True, labelled=False)
     for col in cols.text:
-        out[col] = frame[col].map(lambda v: None if v is None or str(v).strip() == "" else str(v))
+        out[col] = check.labels(col, strip=False, labelled=False)
     if cols.id != "participant_id" and cols.id in out.columns:
         out = out.drop(columns=cols.id)
     return out

@@ -1,0 +1,169 @@
+"""Delimited text survey exports: strict decoding, delimiter sniffing, located records.
+
+Part of :mod:`voc.io.survey`. Lines end at ``"\\n"`` only, so a lone ``"\\r"`` inside quotes stays
+in its field and every record is located by the line a text editor shows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+from voc.errors import InputError
+from voc.study import SurveySpec
+
+__all__ = ["csv_records"]
+
+# UTF-32 first: its little-endian BOM starts with the UTF-16 one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DELIMITERS = (",", ";", "\t", "|")
+_ENCODING_HINT = (
+    "Declare the file's encoding in study.yaml with the 'encoding:' key of the survey section, "
+    "e.g. 'encoding: cp1252' for a Windows/Excel CSV or 'encoding: utf-16' for an Excel "
+    "'Unicode text' export."
+)
+
+
+def _bom_encoding(raw: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name
+    return None
+
+
+def _decode(path: Path, raw: bytes, declared: str | None) -> str:
+    """Decode *raw* strictly: a BOM, else the declared encoding, else UTF-8; never a guess."""
+    bom = _bom_encoding(raw)
+    encoding = bom or "utf-8"
+    if declared is not None:
+        try:
+            codec = codecs.lookup(declared).name
+        except LookupError:
+            raise InputError(
+                path,
+                f"unknown encoding {declared!r} in survey.encoding (try utf-8, cp1252, utf-16)",
+            ) from None
+        family = codecs.lookup(bom).name.removesuffix("-sig") if bom else None
+        if family is not None and not codec.startswith(family):
+            raise InputError(
+                path,
+                f"the file starts with a {family} byte-order mark but survey.encoding is "
+                f"{declared!r}; remove the 'encoding:' key (a byte-order mark is always honoured)",
+            )
+        if bom is None:
+            encoding = declared
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        bad = " ".join(f"0x{b:02x}" for b in raw[exc.start : min(exc.end, exc.start + 4)])
+        raise InputError(
+            path,
+            f"byte {bad} at byte offset {exc.start} cannot be decoded as "
+            f"{encoding.replace('-sig', '')} ({exc.reason}). {_ENCODING_HINT}",
+            line=line,
+        ) from None
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError(
+            path,
+            "the text contains NUL characters: this looks like a UTF-16 file without a "
+            "byte-order mark. Declare 'encoding: utf-16-le' (or utf-16-be) in study.yaml.",
+            line=line,
+        )
+    return text
+
+
+def _first_record_counts(text: str) -> dict[str, int]:
+    """How often each candidate delimiter occurs outside quotes in the first record."""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted:
+            if char in "\r\n":
+                break
+            if char in counts:
+                counts[char] += 1
+    return counts
+
+
+def _sniff_delimiter(path: Path, text: str) -> str:
+    counts = _first_record_counts(text)
+    best = max(counts.values())
+    if best == 0:
+        return ","
+    winners = [d for d, n in counts.items() if n == best]
+    if len(winners) > 1:
+        shown = " and ".join(f"{n} {d!r}" for d, n in counts.items() if n == best)
+        raise InputError(
+            path,
+            f"cannot tell the delimiter from the header line (it has {shown}); declare it in "
+            "study.yaml, e.g. 'delimiter: \";\"' or 'delimiter: tab'",
+            line=1,
+        )
+    return winners[0]
+
+
+def csv_records(path: Path, spec: SurveySpec) -> list[tuple[int, list[str]]]:
+    """Parse a delimited text file into ``(first line of the record, fields)`` pairs."""
+    with path.open("rb") as handle:
+        raw = handle.read()
+    text = _decode(path, raw, spec.encoding)
+    if not text.strip():
+        raise InputError(path, "the file is empty; expected a header line and responses")
+    delimiter = spec.delimiter or _sniff_delimiter(path, text)
+    # Lines end at "\n" only, so a lone "\r" inside quotes stays part of its field and the line
+    # numbers are the ones an editor shows.
+    # A file with carriage returns and no line feed at all is an old Mac export ("CSV
+    # (Macintosh)"): there a "\r" ends the line.
+    newline = "\r" if "\n" not in text and "\r" in text else "\n"
+    reader = csv.reader(io.StringIO(text, newline=newline), delimiter=delimiter, strict=True)
+    records: list[tuple[int, list[str]]] = []
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            message = _csv_problem(str(exc), start, reader.line_num)
+            raise InputError(path, message, line=start) from None
+        if any(cell.strip() for cell in row):
+            records.append((start, row))
+        start = reader.line_num + 1
+    return records
+
+
+def _csv_problem(message: str, start: int, end: int) -> str:
+    if "unexpected end of data" in message:
+        return (
+            "a quoted field that starts in this record is never closed (the file ends inside "
+            'quotes); close the quote or double any quote inside the field ("")'
+        )
+    if "expected after" in message:
+        return (
+            f"a closing quote must be followed by the delimiter or the end of the line "
+            f'(line {end}); quote the whole field and double any quote inside it ("")'
+        )
+    if "new-line character seen in unquoted field" in message:
+        return (
+            f"a lone carriage return (\\r) outside quotes on line {end}: the file mixes line "
+            "endings; re-export it with Windows (CRLF) or Unix (LF) line endings"
+        )
+    if "field larger than field limit" in message:
+        return (
+            f"a field of this record is longer than {csv.field_size_limit():,} characters "
+            f"(detected on line {end}): usually a quote that is never closed"
+        )
+    return f"not valid CSV ({message}, detected on line {end})"
