@@ -100,3 +100,17 @@ def test_an_interviews_only_study_runs(tmp_path: Path) -> None:
     assert len(interviews) == 3
     page = (result.run_dir / "report" / "20_interviews.html").read_text()
     assert "Skipped: the study declares no codings of its interviews." in page
+
+
+def test_a_raked_survey_is_analysed_with_its_weights(example_study: Path) -> None:
+    text = (example_study / "study.yaml").read_text().replace(
+        "    date: response_date\n",
+        "    date: response_date\n  weighting:\n    targets:\n"
+        "      region: {North America: 0.3, EMEA: 0.3, APAC: 0.3, LATAM: 0.1}\n",
+    )
+    (example_study / "study.yaml").write_text(text)
+    result = run_study(example_study, only=["survey"], sets=["n_boot=50"], progress=None)
+    overall = pd.read_csv(result.run_dir / "tables" / "nps_overall.csv")
+    assert overall.loc[0, "n_eff"] < overall.loc[0, "n"]  # weighted: Kish effective n
+    page = (result.run_dir / "report" / "10_survey.html").read_text()
+    assert "raked to target margins" in page

@@ -16,12 +16,14 @@ import pandas as pd
 from voc._nps import compare_nps, nps
 
 __all__ = [
+    "apply_weighting",
     "likert_overview",
     "missing_summary",
     "nps_by_segments",
     "nps_by_wave",
     "nps_group",
     "score_summary",
+    "weighting_summary",
     "with_nps_group",
 ]
 
@@ -201,7 +203,12 @@ def likert_overview(
 
 
 def nps_by_wave(
-    data: pd.DataFrame, columns: object, *, ci: str = "adjusted-wald", level: float = 0.95
+    data: pd.DataFrame,
+    columns: object,
+    *,
+    weight: str | None = None,
+    ci: str = "adjusted-wald",
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """:func:`voc.survey.nps_trend` over the study's waves; no rows when no wave is declared."""
     from voc._nps import nps_trend
@@ -213,5 +220,48 @@ def nps_by_wave(
             columns=["wave", "n", "nps", "ci_low", "ci_high", "change", "z", "p_val"]
         )
     return nps_trend(
-        data, score, wave=wave, weight=getattr(columns, "weight", None), ci=ci, level=level
+        data, score, wave=wave, weight=weight, ci=ci, level=level
+    )
+
+
+def apply_weighting(data: pd.DataFrame, spec: object) -> pd.DataFrame:
+    """Responses with the study's weights: raked to ``survey.weighting.targets`` when declared.
+
+    A declared weight column is used as it is; with raking targets a ``weight`` column is added
+    (iterative proportional fitting, :func:`voc.survey.rake`); otherwise *data* is returned
+    unchanged (a copy). Estimators then take ``weight=study.survey.weight_column``.
+    """
+    from voc._weights import rake
+
+    weighting = getattr(spec, "weighting", None)
+    if weighting is None:
+        return data.copy()
+    if "weight" in data.columns:
+        raise ValueError("the responses already have a 'weight' column; rename it before raking")
+    unknown = [c for c in weighting.targets if c not in data.columns]
+    if unknown:
+        raise ValueError(f"raking target column(s) {unknown} are not in the responses")
+    weights = rake(data, weighting.targets, max_iter=weighting.max_iter)
+    return data.assign(weight=weights.to_numpy())
+
+
+def weighting_summary(data: pd.DataFrame, spec: object) -> pd.DataFrame:
+    """How the estimates are weighted: ``method, n, sum_weights, n_eff, design_effect``.
+
+    Kish's effective sample size and design effect tell how much precision weighting costs.
+    """
+    from voc._weights import design_effect, effective_n
+
+    column = getattr(spec, "weight_column", None)
+    n = len(data)
+    if column is None:
+        return pd.DataFrame(
+            [("unweighted", n, float(n), float(n), 1.0)],
+            columns=["method", "n", "sum_weights", "n_eff", "design_effect"],
+        )
+    weights = data[column].astype("float64")
+    method = "raked to target margins" if getattr(spec, "weighting", None) else f"column {column!r}"
+    return pd.DataFrame(
+        [(method, n, float(weights.sum()), effective_n(weights), design_effect(weights))],
+        columns=["method", "n", "sum_weights", "n_eff", "design_effect"],
     )

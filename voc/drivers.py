@@ -509,6 +509,7 @@ def key_drivers(
     columns: object,
     *,
     method: str = "relative_weights",
+    weight: str | None = None,
     n_boot: int = 1000,
     level: float = 0.95,
     random_state: int | None = 0,
@@ -535,7 +536,6 @@ def key_drivers(
                 "n",
             ]
         )
-    weight = getattr(columns, "weight", None)
     table = relative_importance(
         data,
         nps_column,

@@ -33,11 +33,13 @@ __all__ = [
     "AnalysisSettings",
     "InterviewsSpec",
     "LikertSpec",
+    "PrivacySpec",
     "ScoreSpec",
     "Study",
     "SurveyColumns",
     "SurveySpec",
     "TopicSettings",
+    "WeightingSpec",
     "load_study",
     "suggest",
 ]
@@ -142,6 +144,30 @@ class SurveyColumns(_Model):
         return out
 
 
+class WeightingSpec(_Model):
+    """Rake the survey to known population margins (iterative proportional fitting).
+
+    ``targets`` maps a segment column to the population share of each of its values, e.g.
+    ``{region: {EMEA: 0.3, APAC: 0.2, ...}}``; shares of one column must sum to 1.
+    """
+
+    targets: dict[str, dict[str, float]]
+    max_iter: int = Field(default=100, ge=1)
+
+    @field_validator("targets")
+    @classmethod
+    def _shares(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        if not value:
+            raise ValueError("give at least one column with its target shares")
+        for column, shares in value.items():
+            if any(s < 0 for s in shares.values()):
+                raise ValueError(f"target shares of {column!r} must not be negative")
+            total = sum(shares.values())
+            if abs(total - 1) > 1e-3:
+                raise ValueError(f"target shares of {column!r} sum to {total:.4g}; they must sum to 1")
+        return value
+
+
 class SurveySpec(_Model):
     """The survey export and how to read it.
 
@@ -163,6 +189,23 @@ class SurveySpec(_Model):
     duplicate_headers: Literal["error", "rename"] = "error"
     missing: list[str | int | float] = Field(default_factory=list)
     columns: SurveyColumns
+    weighting: WeightingSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_weighting(self) -> SurveySpec:
+        if self.weighting is not None and self.columns.weight is not None:
+            raise ValueError(
+                "declare either a weight column (survey.columns.weight) or raking targets "
+                "(survey.weighting), not both"
+            )
+        return self
+
+    @property
+    def weight_column(self) -> str | None:
+        """The column estimates are weighted by: the declared one, ``weight`` when raked, or None."""
+        if self.columns.weight is not None:
+            return self.columns.weight
+        return "weight" if self.weighting is not None else None
 
     @field_validator("delimiter", mode="plain")
     @classmethod
@@ -222,6 +265,21 @@ class AnalysisSettings(_Model):
     topics: TopicSettings = Field(default_factory=TopicSettings)
 
 
+class PrivacySpec(_Model):
+    """Pseudonymise people, companies and places from a roster, plus e-mails, phones and URLs.
+
+    The key that makes pseudonyms consistent lives outside the study and the outputs: in the
+    file ``key_file`` or in the environment variable ``VOC_PSEUDONYM_KEY``
+    (create one with ``voc keygen``).
+    """
+
+    roster: Path
+    key_file: Path | None = None
+    emails: bool = True
+    phones: bool = True
+    urls: bool = True
+
+
 class Study(_Model):
     """A validated study. Paths are absolute; ``root`` is the study folder.
 
@@ -233,6 +291,7 @@ class Study(_Model):
     owner: str | None = None
     survey: SurveySpec | None = None
     interviews: InterviewsSpec | None = None
+    privacy: PrivacySpec | None = None
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     root: Path = Field(default=Path(), exclude=True)
 
@@ -291,6 +350,8 @@ class Study(_Model):
             for extra in (self.interviews.codebook, self.interviews.codings):
                 if extra is not None:
                     files.append(extra)
+        if self.privacy is not None:
+            files.append(self.privacy.roster)
         return files
 
 
@@ -493,5 +554,23 @@ def _resolve(study: Study, root: Path) -> Study:
                 "codebook": absolute(iv.codebook),
                 "codings": absolute(iv.codings),
             }
+        )
+    if study.privacy is not None:
+        pv = study.privacy
+        key_file = None if pv.key_file is None else (root / pv.key_file.expanduser()).resolve()
+        if key_file is not None and key_file.is_relative_to(root.resolve()):
+            raise StudyError(
+                [
+                    Problem(
+                        root / STUDY_FILE,
+                        "the pseudonym key must live outside the study folder (a key next to "
+                        "the data defeats pseudonymisation); move it, e.g. to "
+                        f"~/.config/voc/{root.name}.key",
+                        key="privacy.key_file",
+                    )
+                ]
+            )
+        update["privacy"] = pv.model_copy(
+            update={"roster": absolute(pv.roster), "key_file": key_file}
         )
     return study.model_copy(update=update)

@@ -34,17 +34,20 @@ from voc._survey_base import (
     weight_column,
 )
 from voc._survey_views import (
+    apply_weighting,
     likert_overview,
     missing_summary,
     nps_by_segments,
     nps_by_wave,
     nps_group,
     score_summary,
+    weighting_summary,
     with_nps_group,
 )
 from voc._weights import design_effect, effective_n, rake
 
 __all__ = [
+    "apply_weighting",
     "compare_nps",
     "cronbach_alpha",
     "crosstab",
@@ -64,6 +67,7 @@ __all__ = [
     "rake",
     "score_summary",
     "top_box",
+    "weighting_summary",
     "with_nps_group",
 ]
 
