@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -89,6 +90,26 @@ def new(
     typer.echo(
         f"Created {folder / 'study.yaml'}: declare your inputs, copy raw files into "
         f"{folder / 'data'}, then run: voc check {folder}"
+    )
+
+
+@app.command()
+def keygen(
+    path: Annotated[Path, typer.Argument(help="Where to write the key, outside any study folder.")],
+) -> None:
+    """Write a new pseudonym key (keep it outside the study and the outputs; never commit it)."""
+    from voc.privacy import generate_key
+
+    path = path.expanduser()
+    if path.exists():
+        _fail(FileExistsError(f"{path} already exists; a new key would change every pseudonym"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(generate_key() + "\n")
+    typer.echo(
+        f"Wrote a new key to {path} (readable by you only). In study.yaml:\n"
+        f"privacy:\n  roster: roster.yaml\n  key_file: {path}"
     )
 
 

@@ -788,3 +788,21 @@ def agreement_headline(agreement: Any) -> dict[str, str]:
         f"weakest code: {weakest['code']} ({weakest['kappa']:.2f})",
         "section": "interviews",
     }
+
+
+def privacy_note(study: Any) -> _Note:
+    """What the report says about personal data: pseudonymised from a roster, or shown as written."""
+    if getattr(study, "privacy", None) is None:
+        return _Note(
+            "Personal data: transcripts and comments are shown as written. The study declares no "
+            "roster, so no names were replaced; do not forward this report outside the team "
+            "without pseudonymising it (see `privacy:` in study.yaml).",
+            "skipped",
+        )
+    from voc.privacy import coverage_note
+
+    pv = study.privacy
+    detected = ["person", "company", "place"] + [
+        k for k, on in (("email", pv.emails), ("phone", pv.phones), ("url", pv.urls)) if on
+    ]
+    return _Note("Personal data: " + coverage_note(detected=detected), "")

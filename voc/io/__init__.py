@@ -42,6 +42,7 @@ __all__ = [
     "read_responses",
     "read_segments",
     "read_taguette_highlights",
+    "redaction_log",
     "save_headline",
     "save_table",
     "sha256_file",
@@ -58,20 +59,50 @@ def _need(study: Study, what: str) -> None:
 
 
 def read_responses(study: Study) -> pd.DataFrame:
-    """The validated ``responses`` table of *study* (see :func:`voc.io.survey.read_responses`)."""
+    """The validated ``responses`` table of *study* (see :func:`voc.io.survey.read_responses`).
+
+    With ``privacy.roster`` in study.yaml, the open-ended columns come back pseudonymised.
+    """
+    from voc.io._pseudonyms import pseudonymize_responses
+
     _need(study, "survey")
-    return _read_responses_spec(study.survey)
+    return pseudonymize_responses(study, _read_responses_spec(study.survey))[0]
 
 
 def read_segments(study: Study) -> pd.DataFrame:
     """The ``segments`` table: every transcript of *study*, one row per speaker turn."""
+    from voc.io._pseudonyms import pseudonymize_segments
     from voc.io.transcripts import read_transcripts
 
     _need(study, "interviews")
     iv = study.interviews
-    return read_transcripts(
+    segments = read_transcripts(
         iv.transcripts, pattern=iv.participant_pattern, interviewer=tuple(iv.interviewer)
     )
+    return pseudonymize_segments(study, segments)[0]
+
+
+def redaction_log(study: Study) -> pd.DataFrame:
+    """Every replacement pseudonymisation makes in the study's text (no original values).
+
+    Columns ``column, row, start, end, kind, pseudonym, value_hash``; empty when the study
+    declares no roster. Save it apart from the report (``tables/redactions.csv``).
+    """
+    from voc.io._pseudonyms import pseudonymize_responses, pseudonymize_segments
+    from voc.io.transcripts import read_transcripts
+    from voc.privacy import LOG_COLUMNS
+
+    logs = []
+    if study.privacy is not None and study.interviews is not None:
+        iv = study.interviews
+        raw = read_transcripts(
+            iv.transcripts, pattern=iv.participant_pattern, interviewer=tuple(iv.interviewer)
+        )
+        logs.append(pseudonymize_segments(study, raw)[1])
+    if study.privacy is not None and study.survey is not None:
+        logs.append(pseudonymize_responses(study, _read_responses_spec(study.survey))[1])
+    logs = [log for log in logs if log is not None]
+    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=list(LOG_COLUMNS))
 
 
 def read_codebook(study: Study | str | Path) -> pd.DataFrame | None:
@@ -175,6 +206,24 @@ def read_documents(study: Study) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+def _rebuilt_texts(segments: pd.DataFrame) -> tuple[dict[str, str], pd.DataFrame]:
+    """Transcripts rebuilt from (pseudonymised) turns, and the turns' offsets into them."""
+    texts: dict[str, list[str]] = {}
+    length: dict[str, int] = {}
+    starts, ends = [], []
+    for source, speaker, text in zip(
+        segments["source"], segments["speaker"], segments["text"], strict=True
+    ):
+        prefix = f"{speaker}: " if speaker else ""
+        pos = length.get(source, -2) + 2  # paragraphs are separated by a blank line
+        starts.append(pos + len(prefix))
+        ends.append(pos + len(prefix) + len(text))
+        texts.setdefault(source, []).append(prefix + text)
+        length[source] = ends[-1]
+    rebuilt = segments.assign(start=starts, end=ends)
+    return {source: "\n\n".join(parts) for source, parts in texts.items()}, rebuilt
+
+
 def export_refi(study: Study, output_dir: str | Path) -> pd.DataFrame:
     """Export the study's interviews to REFI-QDA so the coding can continue in a CAQDAS tool.
 
@@ -203,12 +252,19 @@ def export_refi(study: Study, output_dir: str | Path) -> pd.DataFrame:
     if codebook is not None:
         qdc = write_qdc(codebook, folder / f"{study.slug}.qdc")
         rows.append(("codebook", qdc.name, len(codebook)))
+    texts = _transcript_texts(study)
+    if study.privacy is not None:
+        # The source files hold the real names: export the pseudonymised turns instead, one
+        # "speaker: text" paragraph each, with the turns' offsets into that text.
+        texts, segments = _rebuilt_texts(segments)
+        if codings is not None:
+            codings = codings.assign(start=pd.NA, end=pd.NA)
     qdpx = write_qdpx(
         folder / f"{study.slug}.qdpx",
         codebook=codebook
         if codebook is not None
         else pd.DataFrame(columns=["code", "parent", "description"]),
-        texts=_transcript_texts(study),
+        texts=texts,
         codings=codings
         if codings is not None
         else pd.DataFrame(columns=["source", "start", "end", "segment_id", "code", "coder"]),
@@ -231,6 +287,14 @@ def check_inputs(study: Study) -> dict[str, int]:
     """
     problems: list[Problem] = []
     summary: dict[str, int] = {}
+    if study.privacy is not None:
+        from voc.io._pseudonyms import pseudonymizer
+
+        try:
+            engine = pseudonymizer(study)
+            summary["roster entries"] = len(engine.roster)
+        except StudyError as exc:
+            problems += exc.problems
     if study.survey is not None:
         try:
             responses = read_responses(study)

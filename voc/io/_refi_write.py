@@ -436,7 +436,9 @@ def _project_xml(
         for (start, end), group in sorted(by_source.get(source, {}).items()):
             excerpt = " ".join(texts[source][start:end].split())
             if len(excerpt) > _EXCERPT:
-                excerpt = excerpt[: _EXCERPT - 1] + "…"
+                cut = excerpt[: _EXCERPT - 1]
+                # end on a whole word: a name cut in half is no name, and reads badly
+                excerpt = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + " …"
             group_coders = {s.coder for s in group}
             sel = _el(
                 elem,
