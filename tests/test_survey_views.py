@@ -148,3 +148,21 @@ def test_unweighted_summary() -> None:
     summary = voc.survey.weighting_summary(pd.DataFrame({"x": range(10)}), study.survey)
     assert summary.iloc[0].to_dict() == {"method": "unweighted", "n": 10, "sum_weights": 10.0,
                                          "n_eff": 10.0, "design_effect": 1.0}
+
+
+def test_holm_and_bonferroni_match_statsmodels() -> None:
+    """Closed-form Holm (1979) and Bonferroni equal statsmodels' multipletests."""
+    from statsmodels.stats.multitest import multipletests
+
+    from voc._survey_base import p_adjust
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        p = rng.random(int(rng.integers(1, 30))) ** 3
+        p[rng.random(len(p)) < 0.1] = np.nan
+        finite = np.isfinite(p)
+        for method in ("holm", "bonferroni"):
+            got = p_adjust(p, method)
+            assert np.isnan(got[~finite]).all()
+            if finite.any():
+                np.testing.assert_allclose(got[finite], multipletests(p[finite], method=method)[1])
