@@ -31,8 +31,14 @@ description: ""
 
 # survey:
 #   file: data/survey.csv          # .csv, .xlsx (set `sheet:`), .sav or .parquet
-#   # encoding: cp1252              # only when the file is not UTF-8
-#   # delimiter: ";"                # guessed from the header when absent
+#   # format: qualtrics             # csv, xlsx, sav, parquet, qualtrics (default: from the extension)
+#   # sheet: Responses              # xlsx: which sheet
+#   # encoding: cp1252              # only when the file is not UTF-8; never guessed
+#   # delimiter: ";"                # read from the header line when absent
+#   # decimal: ","                  # decimal commas
+#   # header_rows: 2                # SurveyMonkey: a second header row of sub-answers
+#   # duplicate_headers: rename     # repeated "Comments" columns become Comments_2, ...
+#   # missing: [99, "Don't know"]   # codes that mean "no answer"
 #   columns:
 #     id: participant_id            # one row per respondent, ids kept as text ("007")
 #     nps: nps                      # 0-10 likelihood to recommend
@@ -45,13 +51,20 @@ description: ""
 #     # weight: weight
 #     text: [comment]               # open-ended answers
 #     # wave: wave
+#   # weighting:                    # rake to population margins (or use columns.weight)
+#   #   targets:
+#   #     region: {EMEA: 0.5, APAC: 0.5}
 
 # interviews:
 #   transcripts: data/transcripts   # .txt, .md, .docx, .odt, .vtt, .srt
 #   participant_pattern: '(?P<id>P\\d+)_.*'   # participant id from the file name
 #   interviewer: [Interviewer]      # speaker labels of the interviewers
 #   # codebook: codebook.yaml
-#   # codings: data/codings.csv
+#   # codings: data/codings.csv      # long CSV, Taguette highlights CSV or REFI-QDA .qdpx
+
+# privacy:                          # pseudonymise names, e-mails, phones and URLs
+#   roster: roster.yaml             # people: [{name: Jane Doe, aliases: [Jane]}], companies, places
+#   key_file: ~/.config/voc/KEY     # outside the study and outputs; create with: voc keygen PATH
 
 analysis:
   random_seed: 0
