@@ -53,7 +53,7 @@ description: ""
 #     # wave: wave
 #   # weighting:                    # rake to population margins (or use columns.weight)
 #   #   targets:
-#   #     region: {EMEA: 0.5, APAC: 0.5}
+#   #     region: {{EMEA: 0.5, APAC: 0.5}}
 
 # interviews:
 #   transcripts: data/transcripts   # .txt, .md, .docx, .odt, .vtt, .srt
@@ -63,7 +63,7 @@ description: ""
 #   # codings: data/codings.csv      # long CSV, Taguette highlights CSV or REFI-QDA .qdpx
 
 # privacy:                          # pseudonymise names, e-mails, phones and URLs
-#   roster: roster.yaml             # people: [{name: Jane Doe, aliases: [Jane]}], companies, places
+#   roster: roster.yaml             # people: [{{name: Jane Doe, aliases: [Jane]}}], companies, places
 #   key_file: ~/.config/voc/KEY     # outside the study and outputs; create with: voc keygen PATH
 
 analysis:
