@@ -27,6 +27,7 @@ _SUBMODULES = {
     "qual",
     "report",
     "run",
+    "sentiment",
     "survey",
     "topics",
 }

@@ -1,13 +1,42 @@
 """Topics of open-ended text: survey comments and transcript turns.
 
-Heavy libraries (BERTopic, sentence-transformers) are imported inside functions, never at import.
+BERTopic is the engine, built from seeded, injected components (`build_topic_model`,
+`fit_topics`): by default PCA + k-means with the number of topics chosen by a stated
+criterion, or UMAP + HDBSCAN for outlier detection. Documents are fitted in content order
+and topics are numbered and labelled by content, so the same documents in any order give
+the same topics. Around the fit: `topic_stability` (do the topics survive other seeds?),
+`topics_by_group` (prevalence by segment, NPS group or wave, with tests) and the
+codebook-guided mapping `map_to_codebook` / `calibrate_codebook_map` (carry human codes to
+the whole survey where they agree with the coders).
+
+Heavy libraries (BERTopic, UMAP, sentence-transformers) are imported inside functions, never
+at import; nothing is downloaded. Survey comments, transcript segments and code
+descriptions that are compared must be embedded with the same ``voc.embeddings`` backend.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["corpus_summary"]
+from voc._codebook_map import KAPPA_RELIABLE, calibrate_codebook_map, map_to_codebook
+from voc._topic_groups import topics_by_group
+from voc._topic_model import METHODS, OUTLIER_LABEL, TopicResult, build_topic_model, fit_topics
+from voc._topic_stability import STABILITY_THRESHOLD, topic_stability
+
+__all__ = [
+    "KAPPA_RELIABLE",
+    "METHODS",
+    "OUTLIER_LABEL",
+    "STABILITY_THRESHOLD",
+    "TopicResult",
+    "build_topic_model",
+    "calibrate_codebook_map",
+    "corpus_summary",
+    "fit_topics",
+    "map_to_codebook",
+    "topic_stability",
+    "topics_by_group",
+]
 
 
 def corpus_summary(documents: pd.DataFrame) -> pd.DataFrame:
