@@ -44,6 +44,7 @@ __all__ = [
     "INFERENCE_RULE",
     "code_prevalence",
     "codes_as_drivers",
+    "comment_mentions",
     "interviewees",
     "joint_display",
     "mask_id",
@@ -504,3 +505,36 @@ def codes_as_drivers(
     )
     kind = np.where(table["driver"].isin(code_cols), "code", "survey")
     return table.assign(kind=kind.astype(object), n_interviewed=len(wide))
+
+
+def comment_mentions(
+    comment_codes: pd.DataFrame,
+    calibration: pd.DataFrame | None = None,
+    *,
+    reliable_only: bool = True,
+) -> pd.DataFrame:
+    """Which respondents' comments mention each code, from the model's codebook mapping.
+
+    Turns the output of ``voc.topics.map_to_codebook`` into the long ``participant_id, code,
+    present`` frame :func:`mentioner_nps` takes (a respondent mentions a code when any of their
+    comments does). With the *calibration* table and ``reliable_only`` (default), only codes the
+    model agrees with the human coders on (``is_reliable``) are kept: a survey-wide share is
+    only as good as the model behind it.
+    """
+    needed = {"participant_id", "code", "is_present"}
+    if missing := needed - set(comment_codes.columns):
+        raise ValueError(
+            f"comment_codes lacks {sorted(missing)}; pass voc.topics.map_to_codebook output"
+        )
+    codes = comment_codes
+    if calibration is not None and reliable_only:
+        reliable = set(calibration.loc[calibration["is_reliable"].astype(bool), "code"])
+        codes = codes[codes["code"].isin(reliable)]
+    present = codes["is_present"].astype("boolean").fillna(False).astype(bool)
+    out = (
+        codes.assign(present=present)
+        .groupby(["participant_id", "code"], sort=True)["present"]
+        .any()
+        .reset_index()
+    )
+    return out

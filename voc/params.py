@@ -25,10 +25,20 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["Parameter", "coerce", "parameters_cell", "read_parameters"]
+__all__ = [
+    "RESERVED",
+    "RUNNER_SET",
+    "Parameter",
+    "coerce",
+    "is_identifier",
+    "parameters_cell",
+    "read_parameters",
+]
 
 #: Parameters every template declares and the runner sets itself.
 RESERVED = ("study_dir", "output_dir")
+#: Parameters a template may declare and the runner then sets itself.
+RUNNER_SET = ("cache_dir",)
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "str": str,

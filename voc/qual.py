@@ -41,6 +41,7 @@ __all__ = [
     "resolve_codings",
     "saturation",
     "saturation_point",
+    "segment_presence",
 ]
 
 _SEGMENT_COLUMNS = ("segment_id", "participant_id", "source", "role", "text")
@@ -506,3 +507,29 @@ def cooccurrence(
             "ochiai": ochiai.astype(float),
         }
     )
+
+
+def segment_presence(
+    codings: pd.DataFrame,
+    segments: pd.DataFrame,
+    *,
+    coder: Any = "consensus",
+    codes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Participant turns × codes: whether the code applies to the turn under the *coder* rule.
+
+    The table a model is calibrated against (``voc.topics.calibrate_codebook_map``): one row per
+    participant turn, in the order of *segments*, indexed by ``segment_id``; one boolean column
+    per code (all codes in *codes*, else every code coded). ``coder="consensus"`` (default) keeps
+    a code where every coder of that interview applied it; None where any did; a name, that
+    coder's codes. Turns of an interview that no coder coded are left out (unknown, not absent).
+    """
+    resolved = resolve_codings(codings, segments)
+    table = qb.applied(resolved, coder)
+    turns = segments[segments["role"].eq("participant")]
+    coded_sources = set(resolved["source"])
+    turns = turns[turns["source"].isin(coded_sources)]
+    codes = list(codes) if codes is not None else sorted(pd.unique(resolved["code"].astype(str)))
+    present = set(zip(table["segment_id"], table["code"], strict=True))
+    data = {code: [(sid, code) in present for sid in turns["segment_id"]] for code in codes}
+    return pd.DataFrame(data, index=pd.Index(turns["segment_id"].to_numpy(), name="segment_id"))

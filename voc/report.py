@@ -806,3 +806,90 @@ def privacy_note(study: Any) -> _Note:
         k for k, on in (("email", pv.emails), ("phone", pv.phones), ("url", pv.urls)) if on
     ]
     return _Note("Personal data: " + coverage_note(detected=detected), "")
+
+
+def topics_table(topics: Any, *, caption: str = "") -> Table:
+    """Topics (from ``voc.topics.fit_topics``) with their size, keywords and a representative quote."""
+    import pandas as pd
+
+    def first_doc(docs: Any) -> str:
+        if isinstance(docs, list | tuple) and docs:
+            return str(docs[0])
+        return "" if docs is None or docs != docs else str(docs).split(" | ")[0]
+
+    shown = pd.DataFrame(
+        {
+            "topic": topics["topic"],
+            "label": topics["label"],
+            "n": topics["size"],
+            "share %": 100 * topics["share"].astype("float64"),
+            "keywords": [
+                ", ".join(k) if isinstance(k, list | tuple) else str(k) for k in topics["keywords"]
+            ],
+            "a representative comment": [first_doc(d) for d in topics["representative_docs"]],
+        }
+    )
+    return Table(shown, digits=1, caption=caption)
+
+
+def prevalence_heatmap(by_group: Any, *, by: str, title: str = "") -> Chart | _Note:
+    """Topic shares by the groups of one breakdown (from ``voc.topics.topics_by_group``).
+
+    Row labels carry a star when the topic's test across the groups is significant after
+    adjustment (``p_adj < 0.05``).
+    """
+    rows = by_group[by_group["by"] == by]
+    if len(rows) == 0:
+        return skipped(f"no breakdown by {by}")
+    star = rows["p_adj"].lt(0.05).map({True: " *", False: ""})
+    rows = rows.assign(
+        pct=100 * rows["share"].astype("float64"),
+        label=rows["topic"].astype(str) + " " + rows["topic_label"].astype(str) + star,
+    )
+    return heatmap(
+        rows,
+        row="label",
+        col="group",
+        value="pct",
+        title=title or f"Topics by {by} (%)",
+        note="% of the group's comments (* significant, adjusted p < 0.05)",
+    )
+
+
+def joint_display_table(display: Any) -> Table:
+    """The mixed-methods joint display (from ``voc.mixed.joint_display``) with its inference rule."""
+    import pandas as pd
+
+    from voc.mixed import INFERENCE_RULE
+
+    def pct(v: Any) -> str:
+        return "" if v != v or v is None else f"{float(v):.0f}%"
+
+    shown = pd.DataFrame(
+        {
+            "code": display["code"],
+            "interviews: share of participants": [pct(v) for v in display["interview_pct"]],
+            "by NPS group": display["interview_pct_by_group"],
+            "survey comments mentioning": [pct(v) for v in display["survey_pct"]],
+            "NPS mentioners vs others": [
+                "" if a != a else f"{a:+.0f} vs {b:+.0f} (diff {d:+.0f}, CI {ci})"
+                for a, b, d, ci in zip(
+                    display["nps_mention"],
+                    display["nps_other"],
+                    display["nps_diff"],
+                    display["nps_diff_ci"],
+                    strict=True,
+                )
+            ],
+            "related driver": [
+                "" if d is None or d != d else f"{d} ({i:.0f}% of R²)" if i == i else str(d)
+                for d, i in zip(display["driver"], display["driver_importance"], strict=True)
+            ],
+            "in their words": [
+                "" if q is None or q != q else f"“{q}” ({src})"
+                for q, src in zip(display["quote_1"], display["quote_1_source"], strict=True)
+            ],
+            "meta-inference": display["inference"],
+        }
+    )
+    return Table(shown, caption="Joint display. " + " ".join(INFERENCE_RULE.split()))

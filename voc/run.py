@@ -31,7 +31,7 @@ from typing import Any
 import nbformat
 
 from voc.errors import RunError
-from voc.params import RESERVED, Parameter, coerce, is_identifier, read_parameters
+from voc.params import RESERVED, RUNNER_SET, Parameter, coerce, is_identifier, read_parameters
 from voc.study import Study, load_study, suggest
 
 __all__ = [
@@ -53,6 +53,10 @@ _CAPABILITIES: dict[str, tuple[Callable[[Study], bool], str]] = {
     "nps": (
         lambda s: s.survey is not None and s.survey.columns.nps is not None,
         "the survey declares no NPS column",
+    ),
+    "comments": (
+        lambda s: s.survey is not None and bool(s.survey.columns.text),
+        "the survey declares no open-ended (text) columns",
     ),
 }
 
@@ -149,7 +153,7 @@ def _parse_sets(
                 f"--set {item!r}: {scope!r} is not a notebook.{suggest(scope, list(scopes))} "
                 f"Notebooks: {', '.join(t.section for t in templates)}"
             )
-        if name in RESERVED:
+        if name in RESERVED or name in RUNNER_SET:
             raise ValueError(f"--set {item!r}: {name} is set by voc run itself")
         parsed.append((scopes[scope].section if scope else None, name, value))
     return parsed
@@ -158,7 +162,9 @@ def _parse_sets(
 def _declared(templates: list[Template]) -> str:
     lines = []
     for t in templates:
-        names = [p.describe() for p in t.parameters.values() if p.name not in RESERVED]
+        names = [
+            p.describe() for p in t.parameters.values() if p.name not in (*RESERVED, *RUNNER_SET)
+        ]
         lines.append(f"  {t.stem}: " + ("; ".join(names) if names else "(no options)"))
     return "\n".join(lines)
 
@@ -198,7 +204,9 @@ def plan_run(
             if (scope is None or p.template.section == scope) and name in p.template.parameters
         ]
         if not targets:
-            declared = sorted({n for t in selected for n in t.parameters if n not in RESERVED})
+            declared = sorted(
+                {n for t in selected for n in t.parameters if n not in (*RESERVED, *RUNNER_SET)}
+            )
             raise ValueError(
                 f"--set {name}: no selected notebook declares a parameter {name!r}."
                 f"{suggest(name, declared)} Declared parameters:\n{_declared(selected)}"
@@ -377,6 +385,9 @@ def _execute(plan: Planned, study: Study, staging: Path) -> tuple[Path, float]:
     import papermill
 
     params = {"study_dir": str(study.root), "output_dir": ".", **plan.parameters}
+    if "cache_dir" in plan.template.parameters:
+        # shared by every run of the study (embeddings), outside any one run's folder
+        params["cache_dir"] = str(staging.parent / "cache")
     out = staging / "notebooks" / f"{plan.template.stem}.ipynb"
     nb = skip_cells(nbformat.read(str(plan.template.path), as_version=4), study)
     started = time.monotonic()

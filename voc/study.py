@@ -126,6 +126,10 @@ class SurveyColumns(_Model):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
+    def breakdowns(self) -> list[str]:
+        """The columns results are broken down by: the segments, then the wave if declared."""
+        return [*self.segments, *([self.wave] if self.wave else [])]
+
     def declared(self) -> dict[str, str]:
         """Every declared column as ``{column name: key path}``."""
         out: dict[str, str] = {self.id: "survey.columns.id"}
@@ -164,7 +168,9 @@ class WeightingSpec(_Model):
                 raise ValueError(f"target shares of {column!r} must not be negative")
             total = sum(shares.values())
             if abs(total - 1) > 1e-3:
-                raise ValueError(f"target shares of {column!r} sum to {total:.4g}; they must sum to 1")
+                raise ValueError(
+                    f"target shares of {column!r} sum to {total:.4g}; they must sum to 1"
+                )
         return value
 
 
@@ -263,6 +269,8 @@ class AnalysisSettings(_Model):
     min_base: int = Field(default=30, ge=1)
     suppress_below: int = Field(default=5, ge=0)
     topics: TopicSettings = Field(default_factory=TopicSettings)
+    #: qualitative code -> the survey driver item it speaks to (for the joint display)
+    code_drivers: dict[str, str] = Field(default_factory=dict)
 
 
 class PrivacySpec(_Model):

@@ -16,9 +16,12 @@ descriptions that are compared must be embedded with the same ``voc.embeddings``
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
-from voc._codebook_map import KAPPA_RELIABLE, calibrate_codebook_map, map_to_codebook
+from voc._codebook_map import KAPPA_RELIABLE, calibrate_codebook_map, code_texts, map_to_codebook
 from voc._topic_groups import topics_by_group
 from voc._topic_model import METHODS, OUTLIER_LABEL, TopicResult, build_topic_model, fit_topics
 from voc._topic_stability import STABILITY_THRESHOLD, topic_stability
@@ -29,8 +32,11 @@ __all__ = [
     "OUTLIER_LABEL",
     "STABILITY_THRESHOLD",
     "TopicResult",
+    "align",
     "build_topic_model",
     "calibrate_codebook_map",
+    "code_shares",
+    "code_texts",
     "corpus_summary",
     "fit_topics",
     "map_to_codebook",
@@ -77,3 +83,39 @@ def corpus_summary(documents: pd.DataFrame) -> pd.DataFrame:
             "max_words": "int64",
         }
     )
+
+
+def align(vectors: Any, documents: pd.DataFrame, presence: pd.DataFrame) -> np.ndarray:
+    """The rows of *vectors* (one per row of *documents*) in the order of ``presence.index``.
+
+    *documents* has a ``doc_id`` column (for interview turns, the ``segment_id``); *presence*
+    is indexed by those ids (``voc.qual.segment_presence``). An id of *presence* with no
+    document is a ValueError.
+    """
+    vectors = np.asarray(vectors)
+    if len(vectors) != len(documents):
+        raise ValueError(f"{len(vectors)} vectors for {len(documents)} documents")
+    position = pd.Series(np.arange(len(documents)), index=documents["doc_id"].to_numpy())
+    missing = presence.index.difference(position.index)
+    if len(missing):
+        raise ValueError(f"{len(missing)} coded turns have no document, e.g. {missing[0]!r}")
+    return vectors[position.loc[presence.index].to_numpy()]
+
+
+def code_shares(mapped: pd.DataFrame, calibration: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Share of documents the model assigns to each code (from :func:`map_to_codebook`).
+
+    Returns ``code, n_docs, n_present, pct`` and, with the *calibration* table, ``kappa`` and
+    ``is_reliable`` so a reader sees which shares the model can be trusted with.
+    """
+    present = mapped["is_present"].astype("boolean").fillna(False).astype(bool)
+    out = (
+        mapped.assign(_p=present)
+        .groupby("code", sort=False)
+        .agg(n_docs=("doc_id", "nunique"), n_present=("_p", "sum"))
+        .reset_index()
+    )
+    out["pct"] = 100 * out["n_present"] / out["n_docs"]
+    if calibration is not None:
+        out = out.merge(calibration[["code", "kappa", "is_reliable"]], on="code", how="left")
+    return out.astype({"n_docs": "int64", "n_present": "int64"})

@@ -163,7 +163,7 @@ def read_codings(study: Study | str | Path) -> pd.DataFrame | None:
     return codings
 
 
-def read_documents(study: Study) -> pd.DataFrame:
+def read_documents(study: Study, *, origin: str | None = None) -> pd.DataFrame:
     """Every free text of *study* as one table: survey comments and participants' turns.
 
     Returns
@@ -173,7 +173,7 @@ def read_documents(study: Study) -> pd.DataFrame:
         ``interviews``; blank comments and interviewer turns are left out.
     """
     frames = []
-    if study.survey is not None:
+    if study.survey is not None and origin in {None, "survey"}:
         responses = read_responses(study)
         for col in study.survey.columns.text:
             texts = responses[["participant_id", col]].dropna()
@@ -187,7 +187,7 @@ def read_documents(study: Study) -> pd.DataFrame:
                     }
                 )
             )
-    if study.interviews is not None:
+    if study.interviews is not None and origin in {None, "interviews"}:
         segments = read_segments(study)
         turns = segments[segments["role"].eq("participant")]
         frames.append(
@@ -201,9 +201,15 @@ def read_documents(study: Study) -> pd.DataFrame:
             )
         )
     columns = ["doc_id", "participant_id", "origin", "text"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    if origin not in {None, "survey", "interviews"}:
+        raise ValueError(f"origin must be 'survey', 'interviews' or None, found {origin!r}")
+    documents = (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
+    if origin is not None:
+        keep = documents["origin"].str.startswith(origin)
+        documents = documents[keep].reset_index(drop=True)
+    return documents
 
 
 def _rebuilt_texts(segments: pd.DataFrame) -> tuple[dict[str, str], pd.DataFrame]:
