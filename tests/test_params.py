@@ -115,8 +115,7 @@ def test_plan_sets_typed_values_on_the_notebooks_that_declare_them() -> None:
     plans = plan_run(study, sets=["level=0.9", "survey.segment=role"])
     params = {p.template.section: p.parameters for p in plans}
     assert params["survey"] == {"level": 0.9, "segment": "role"}
-    assert params["interviews"] == {"level": 0.9}  # it declares level too
-    assert params["topics"] == params["mixed"] == {}
+    assert params["interviews"] == params["topics"] == params["mixed"] == {"level": 0.9}
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,7 @@ def test_holm_and_bonferroni_match_statsmodels() -> None:
     from voc._survey_base import p_adjust
 
     rng = np.random.default_rng(0)
-    for _ in range(100):
+    for _ in range(15):  # statsmodels' multipletests is slow (a gc.collect per call)
         p = rng.random(int(rng.integers(1, 30))) ** 3
         p[rng.random(len(p)) < 0.1] = np.nan
         finite = np.isfinite(p)

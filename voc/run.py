@@ -58,7 +58,26 @@ _CAPABILITIES: dict[str, tuple[Callable[[Study], bool], str]] = {
         lambda s: s.survey is not None and bool(s.survey.columns.text),
         "the survey declares no open-ended (text) columns",
     ),
+    "comment_corpus": (
+        lambda s: _n_documents(s, "survey") >= 2 * s.analysis.topics.min_topic_size,
+        "too few survey comments for topics (fewer than twice analysis.topics.min_topic_size)",
+    ),
+    "interview_corpus": (
+        lambda s: _n_documents(s, "interviews") >= 2 * s.analysis.topics.min_topic_size,
+        "too few participant turns for topics (fewer than twice analysis.topics.min_topic_size)",
+    ),
 }
+
+
+def _n_documents(study: Study, origin: str) -> int:
+    """How many texts a topic model of *origin* would see (read only when a cell asks)."""
+    from voc.io import read_documents
+
+    if origin == "survey" and (study.survey is None or not study.survey.columns.text):
+        return 0
+    if origin == "interviews" and study.interviews is None:
+        return 0
+    return len(read_documents(study, origin=origin))
 
 
 @dataclass(frozen=True)
