@@ -78,7 +78,7 @@ footer.colophon { color:var(--muted); font-size:12.5px; border-top:1px solid var
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
-def _image_rule(tokens, idx, options, env):  # type: ignore[no-untyped-def]
+def _image_rule(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
     # Remote images would make the browser fetch a URL when the page opens: show them as text.
     token = tokens[idx]
     src = token.attrGet("src") or ""
@@ -88,9 +88,9 @@ def _image_rule(tokens, idx, options, env):  # type: ignore[no-untyped-def]
     return f'<span class="image-link">[image: {escape(alt)} — {escape(src)}]</span>'
 
 
-def _link_open_rule(tokens, idx, options, env):  # type: ignore[no-untyped-def]
+def _link_open_rule(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
     tokens[idx].attrSet("rel", "noopener noreferrer")
-    return _md.renderer.renderToken(tokens, idx, options, env)
+    return self.renderToken(tokens, idx, options, env)
 
 
 _md.add_render_rule("image", _image_rule)
@@ -565,7 +565,14 @@ def segments_table(
     return Table(shown, digits=1, caption=f"{caption} {note}".strip())
 
 
-def crosstab_table(cells: Any, test: Any | None = None, *, caption: str = "") -> Table:
+def crosstab_table(
+    cells: Any,
+    test: Any | None = None,
+    *,
+    caption: str = "",
+    suppress_below: int = 5,
+    min_base: int = 30,
+) -> Table:
     """A survey crosstab (from ``voc.survey.crosstab``): column % with column-proportion letters.
 
     Rows are the row variable's categories, columns the column variable's (each headed with its
@@ -576,20 +583,28 @@ def crosstab_table(cells: Any, test: Any | None = None, *, caption: str = "") ->
 
     cols = list(dict.fromkeys(cells["col"]))
     rows = list(dict.fromkeys(cells["row"]))
-    heads = {}
-    for col in cols:
-        first = cells[cells["col"] == col].iloc[0]
-        heads[col] = f"{col} ({first['col_letter']}, n={int(first['n_col']):,})"
     body = {"": [str(r) for r in rows]}
+    hidden, small = [], False
     for col in cols:
         sub = cells[cells["col"] == col].set_index("row")
-        body[heads[col]] = [
+        base = int(sub["n_col"].iloc[0])
+        head = f"{col} ({sub['col_letter'].iloc[0]}, n={base:,}{' †' if base < min_base else ''})"
+        small |= base < min_base
+        if base < suppress_below:
+            hidden.append(str(col))
+            body[head] = ["–"] * len(rows)
+            continue
+        body[head] = [
             f"{sub.loc[r, 'pct_col']:.1f}% {sub.loc[r, 'sig_higher']}".strip()
             if r in sub.index
             else ""
             for r in rows
         ]
     text = caption
+    if hidden:
+        text += f" Columns with a base below {suppress_below} are hidden ({', '.join(hidden)})."
+    if small:
+        text += f" † base below {min_base}: read with caution."
     if test is not None and len(test):
         t = test.iloc[0]
         if t["test"] == "chi2":

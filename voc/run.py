@@ -58,6 +58,10 @@ _CAPABILITIES: dict[str, tuple[Callable[[Study], bool], str]] = {
         lambda s: s.survey is not None and bool(s.survey.columns.text),
         "the survey declares no open-ended (text) columns",
     ),
+    "likert": (
+        lambda s: s.survey is not None and s.survey.columns.likert is not None,
+        "the survey declares no Likert battery",
+    ),
     "comment_corpus": (
         lambda s: _n_documents(s, "survey") >= 2 * s.analysis.topics.min_topic_size,
         "too few survey comments for topics (fewer than twice analysis.topics.min_topic_size)",
