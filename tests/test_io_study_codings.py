@@ -79,3 +79,46 @@ def test_a_qdc_codebook_is_read(example_study: Path, suffix: str) -> None:
     again = voc.io.read_codebook(voc.load_study(example_study))
     original = voc.io.read_codebook(study)
     pd.testing.assert_frame_equal(again[["code", "parent", "description"]], original)
+
+
+def _bad_codings(example_study: Path) -> Path:
+    path = example_study / "data" / "codings.csv"
+    lines = path.read_text().splitlines()
+    lines.append("R9999_interview.txt,R9999_interview-001,fragmented_systems,coder_a")
+    lines.append(lines[1].rsplit(",", 2)[0] + ",fragmented_sytems,coder_a")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_unmatched_codings_are_located_errors_by_default(example_study: Path) -> None:
+    _bad_codings(example_study)
+    with pytest.raises(voc.StudyError) as info:
+        voc.io.check_inputs(voc.load_study(example_study))
+    text = str(info.value)
+    assert (
+        "codings.csv, line 674, column 'source': source 'R9999_interview.txt' is not a transcript"
+        in text
+    )
+    assert (
+        "line 675, column 'code': code 'fragmented_sytems' is not in the codebook. Did you mean 'fragmented_systems'?"
+        in text
+    )
+
+
+def test_unmatched_codings_can_be_counted_warnings_instead(example_study: Path) -> None:
+    _bad_codings(example_study)
+    text = (
+        (example_study / "study.yaml")
+        .read_text()
+        .replace(
+            "  codings: data/codings.csv\n",
+            "  codings: data/codings.csv\n  unmatched_codings: warn\n",
+        )
+    )
+    (example_study / "study.yaml").write_text(text)
+    study = voc.load_study(example_study)
+    summary = voc.io.check_inputs(study)
+    assert summary["codings left out (unmatched_codings: warn)"] == 2
+    issues = voc.io.coding_issues(study)
+    assert list(issues["line"]) == [674, 675]
+    assert len(voc.io.read_codings(study)) == summary["codings"] == 672  # nothing else lost

@@ -234,6 +234,9 @@ class InterviewsSpec(_Model):
     interviewer: list[str] = Field(default_factory=lambda: ["Interviewer"])
     codebook: Path | None = None
     codings: Path | None = None
+    #: a coding that points at a missing transcript, turn or code (or text that cannot be
+    #: found): "error" stops, "warn" leaves it out, counts it and lists it in the report
+    unmatched_codings: Literal["error", "warn"] = "error"
 
     @field_validator("participant_pattern")
     @classmethod

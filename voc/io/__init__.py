@@ -32,6 +32,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_inputs",
+    "coding_issues",
     "export_refi",
     "read_codebook",
     "read_codings",
@@ -143,24 +144,58 @@ def read_codings(study: Study | str | Path) -> pd.DataFrame | None:
     if not isinstance(study, Study):
         return _read_codings_file(study)
     _need(study, "interviews")
-    path = study.interviews.codings
-    if path is None:
+    if study.interviews.codings is None:
         return None
+    return _study_codings(study)[0]
+
+
+def coding_issues(study: Study) -> pd.DataFrame:
+    """Codings left out because they point at a missing transcript, turn or code, or at text
+    that cannot be found (only with ``interviews.unmatched_codings: warn``; else they are
+    errors). Columns ``line, column, problem``; empty when there are none.
+    """
+    _need(study, "interviews")
+    if study.interviews.codings is None:
+        return pd.DataFrame(columns=["line", "column", "problem"])
+    return _study_codings(study)[1]
+
+
+def _study_codings(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from voc.qual import resolve_codings
+
+    path = study.interviews.codings
+    warn = study.interviews.unmatched_codings == "warn"
+    issues: list[tuple[int | None, str | None, str]] = []
     if path.suffix.lower() == ".qdpx":
         codings = read_qdpx(path, transcripts_text=_transcript_texts(study))["codings"]
     elif path.exists() and _is_taguette(path):
-        found = read_taguette_highlights(path, _transcript_texts(study))
+        found = read_taguette_highlights(path, _transcript_texts(study), allow_missing=warn)
         codings = found.codings
+        issues += [
+            (int(r.line), "content", str(r.reason))
+            for r in found.skipped.itertuples()
+            if r.reason != "no tag"
+        ]
     else:
         codings = _read_codings_file(path)
     codings = codings[["source", "start", "end", "segment_id", "code", "coder"]]
+    segments = read_segments(study)
+    codebook = read_codebook(study)
+    problems = validate_codings(codings, segments, codebook, file=path, limit=None if warn else 20)
+    if problems and not warn:
+        raise StudyError(problems)
+    bad = {p.line for p in problems}
+    issues += [(p.line, p.column, p.message) for p in problems]
+    codings = codings[[line not in bad for line in codings.index]]
     if codings["segment_id"].isna().any():
         # Offsets only (REFI, Taguette, offset CSV): name the turn each coding falls in.
-        from voc.qual import resolve_codings
-
-        resolved = resolve_codings(codings, read_segments(study))
+        try:
+            resolved = resolve_codings(codings, segments)
+        except ValueError as exc:
+            raise StudyError([Problem(path, str(exc))]) from None
         codings = resolved[["source", "start", "end", "segment_id", "code", "coder"]]
-    return codings
+    table = pd.DataFrame(issues, columns=["line", "column", "problem"])
+    return codings, table
 
 
 def read_documents(study: Study, *, origin: str | None = None) -> pd.DataFrame:
@@ -322,12 +357,12 @@ def check_inputs(study: Study) -> dict[str, int]:
                 summary["codes"] = len(codebook)
             except StudyError as exc:
                 problems += exc.problems
-        if iv.codings is not None:
+        if iv.codings is not None and segments is not None:
             try:
-                codings = read_codings(study)
+                codings, skipped = _study_codings(study)
                 summary["codings"] = len(codings)
-                if segments is not None:
-                    problems += validate_codings(codings, segments, codebook, file=iv.codings)
+                if len(skipped):
+                    summary["codings left out (unmatched_codings: warn)"] = len(skipped)
             except StudyError as exc:
                 problems += exc.problems
     if problems:

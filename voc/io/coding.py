@@ -191,8 +191,12 @@ def validate_codings(
     codebook: pd.DataFrame | None,
     *,
     file: str | Path,
+    limit: int | None = 20,
 ) -> list[Problem]:
-    """Problems with codings that point at a missing source, segment or code (none: ``[]``)."""
+    """Problems with codings that point at a missing source, segment or code (none: ``[]``).
+
+    Stops after *limit* problems (None: all of them).
+    """
     problems: list[Problem] = []
     sources = set(segments["source"])
     segment_ids = set(segments["segment_id"])
@@ -208,7 +212,7 @@ def validate_codings(
                     column="source",
                 )
             )
-        elif row["segment_id"] is not None and row["segment_id"] not in segment_ids:
+        elif pd.notna(row["segment_id"]) and row["segment_id"] not in segment_ids:
             problems.append(
                 Problem(
                     file,
@@ -226,6 +230,6 @@ def validate_codings(
                     column="code",
                 )
             )
-        if len(problems) >= 20:
+        if limit is not None and len(problems) >= limit:
             break
     return problems
