@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from voc._prevalence import _TEST_COLUMNS
+
 __all__ = ["DESCRIPTIVE_MIN_DIFF", "INFERENCES", "INFERENCE_RULE", "joint_display"]
 
 #: Smallest detractor-promoter gap (percentage points) that counts as descriptive interview
@@ -36,25 +38,8 @@ both carry evidence in opposite directions; expansion when only one half carries
 other is silent or not measured); inconclusive when neither does. Key-driver importance is
 shown beside the code but does not enter the rule (relative weights have no sign)."""
 
-_PREVALENCE = (
-    "code",
-    "n_group",
-    "n_present",
-    "pct",
-    "ci_low",
-    "ci_high",
-    "test",
-    "p_val",
-    "p_adj",
-    "group_a",
-    "group_b",
-    "effect_size",
-    "effect_ci_low",
-    "effect_ci_high",
-    "small_n",
-    "n_excluded",
-    "note",
-)
+# the columns of voc.mixed.code_prevalence this display reads
+_PREVALENCE = ("code", "n_group", "n_present", "pct", "ci_low", "ci_high", *_TEST_COLUMNS)
 _MENTIONER = ("code", "n_mention", "n_other", "nps_mention", "nps_other", "diff", "p_adj")
 _LOW, _HIGH = "detractor", "promoter"
 
