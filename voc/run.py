@@ -392,10 +392,13 @@ def skip_cells(nb: Any, study: Study) -> Any:
     from nbformat.v4 import new_markdown_cell
 
     nb = nbformat.from_dict(nb)  # a copy
+    known: dict[str, bool] = {}  # some checks read the data: once per notebook is enough
     for i, cell in enumerate(nb.cells):
         for need in _cell_requirements(cell):
             ok, why = _CAPABILITIES[need]
-            if not ok(study):
+            if need not in known:
+                known[need] = ok(study)
+            if not known[need]:
                 note = new_markdown_cell(f"*Skipped: {why}.*")
                 note.metadata["tags"] = ["skipped"]
                 note.id = cell.get("id", note.id)
