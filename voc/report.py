@@ -659,14 +659,18 @@ def driver_headline(drivers: Any) -> dict[str, str]:
             "detail": "no drivers declared",
             "section": "survey",
         }
-    top = drivers.sort_values("rank").iloc[0]
-    second = drivers.sort_values("rank").iloc[1] if len(drivers) > 1 else None
-    detail = f"{top['rescaled']:.0f}% of explained variance (CI {top['ci_low']:.0f}–{top['ci_high']:.0f})"
-    if second is not None:
-        detail += f"; next: {second.get('label', second['driver'])} {second['rescaled']:.0f}%"
+    ranked = drivers.sort_values("rank")
+    top = ranked.iloc[0]
+    detail = (
+        f"“{top.get('label', top['driver'])}”: {top['rescaled']:.0f}% of explained "
+        f"variance (CI {top['ci_low']:.0f}–{top['ci_high']:.0f})"
+    )
+    if len(ranked) > 1:
+        second = ranked.iloc[1]
+        detail += f"; next: {str(second['driver']).replace('_', ' ')} {second['rescaled']:.0f}%"
     return {
         "label": "Top driver of NPS",
-        "value": str(top.get("label", top["driver"])),
+        "value": str(top["driver"]).replace("_", " "),
         "detail": detail + f" · n = {int(top['n']):,}",
         "section": "survey",
     }
