@@ -861,3 +861,30 @@ def test_functions_do_not_mutate_and_are_deterministic(example, messy, coded, di
         pd.testing.assert_frame_equal(call(), call())
     for frame, copy in zip(frames, before, strict=True):
         pd.testing.assert_frame_equal(frame, copy)
+
+
+def test_id_rules_from_study_yaml_match_differently_written_ids(example_study) -> None:
+    """study.yaml's participant_ids rules (mapping CSV, case, zero padding) reach the join."""
+    import voc as _voc
+
+    (example_study / "ids.csv").write_text("interview_id,survey_id\nXYZ,R0028\n")
+    text = (
+        (example_study / "study.yaml")
+        .read_text()
+        .replace(
+            "  codings: data/codings.csv\n",
+            "  codings: data/codings.csv\n  participant_ids: {mapping: ids.csv, zero_pad: 4}\n",
+        )
+    )
+    (example_study / "study.yaml").write_text(text)
+    study = _voc.load_study(example_study)
+    rules = _voc.io.id_rules(study)
+    assert rules == {"case": "upper", "strip": True, "zero_pad": 4, "mapping": {"XYZ": "R0028"}}
+    assert example_study / "ids.csv" in study.input_files()
+    segments = _voc.io.read_segments(study)
+    written = {"R0028": "XYZ", "R0037": " r37 "}  # another tool's spelling of two ids
+    segments = segments.assign(participant_id=segments["participant_id"].replace(written))
+    responses = _voc.io.read_responses(study)
+    _, report = _voc.mixed.match_participants(responses, segments, **rules)
+    counts = dict(zip(report["status"], report["n"], strict=True))
+    assert counts["matched"] == 24 and counts["interview_only"] == 0

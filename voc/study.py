@@ -31,6 +31,7 @@ from voc.errors import Problem, StudyError
 
 __all__ = [
     "AnalysisSettings",
+    "IdRules",
     "InterviewsSpec",
     "LikertSpec",
     "PrivacySpec",
@@ -226,6 +227,20 @@ class SurveySpec(_Model):
         return value
 
 
+class IdRules(_Model):
+    """How interview participant ids are matched to survey ids (applied to both sides).
+
+    ``mapping`` is a CSV with columns ``interview_id, survey_id`` for ids that differ outright;
+    it is applied first, then ``strip``, ``case`` and ``zero_pad`` (the first run of digits is
+    padded to that width: ``R12`` → ``R0012``).
+    """
+
+    case: Literal["upper", "lower"] | None = "upper"
+    strip: bool = True
+    zero_pad: int | None = Field(default=None, ge=1, le=20)
+    mapping: Path | None = None
+
+
 class InterviewsSpec(_Model):
     """Interview transcripts and, optionally, their codebook and codings."""
 
@@ -237,6 +252,7 @@ class InterviewsSpec(_Model):
     #: a coding that points at a missing transcript, turn or code (or text that cannot be
     #: found): "error" stops, "warn" leaves it out, counts it and lists it in the report
     unmatched_codings: Literal["error", "warn"] = "error"
+    participant_ids: IdRules = Field(default_factory=IdRules)
 
     @field_validator("participant_pattern")
     @classmethod
@@ -358,7 +374,12 @@ class Study(_Model):
             folder = self.interviews.transcripts
             if folder.is_dir():
                 files += sorted(p for p in folder.rglob("*") if p.is_file())
-            for extra in (self.interviews.codebook, self.interviews.codings):
+            extras = (
+                self.interviews.codebook,
+                self.interviews.codings,
+                self.interviews.participant_ids.mapping,
+            )
+            for extra in extras:
                 if extra is not None:
                     files.append(extra)
         if self.privacy is not None:
@@ -564,6 +585,9 @@ def _resolve(study: Study, root: Path) -> Study:
                 "transcripts": absolute(iv.transcripts),
                 "codebook": absolute(iv.codebook),
                 "codings": absolute(iv.codings),
+                "participant_ids": iv.participant_ids.model_copy(
+                    update={"mapping": absolute(iv.participant_ids.mapping)}
+                ),
             }
         )
     if study.privacy is not None:

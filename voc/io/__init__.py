@@ -34,6 +34,7 @@ __all__ = [
     "check_inputs",
     "coding_issues",
     "export_refi",
+    "id_rules",
     "read_codebook",
     "read_codings",
     "read_documents",
@@ -147,6 +148,50 @@ def read_codings(study: Study | str | Path) -> pd.DataFrame | None:
     if study.interviews.codings is None:
         return None
     return _study_codings(study)[0]
+
+
+def id_rules(study: Study) -> dict[str, object]:
+    """The study's participant-id matching rules as keywords for ``voc.mixed.match_participants``.
+
+    Reads ``interviews.participant_ids.mapping`` (a CSV of ``interview_id, survey_id``) when
+    declared; ids stay text.
+    """
+    _need(study, "interviews")
+    rules = study.interviews.participant_ids
+    mapping = None
+    if rules.mapping is not None:
+        table = _read_text_csv(rules.mapping, ["interview_id", "survey_id"])
+        mapping = dict(zip(table["interview_id"], table["survey_id"], strict=True))
+    return {
+        "case": rules.case,
+        "strip": rules.strip,
+        "zero_pad": rules.zero_pad,
+        "mapping": mapping,
+    }
+
+
+def _read_text_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    from voc.errors import InputError
+
+    if not path.exists():
+        raise InputError(path, "file not found")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(path, f"expected columns {columns}, found {list(table.columns)}", line=1)
+    blank = (table[columns] == "").any(axis=1)
+    if blank.any():
+        raise InputError(path, "blank id", line=int(blank.to_numpy().nonzero()[0][0]) + 2)
+    dup = table["interview_id"].duplicated()
+    if dup.any():
+        line = int(dup.to_numpy().nonzero()[0][0]) + 2
+        raise InputError(
+            path,
+            f"interview_id {table['interview_id'][dup].iloc[0]!r} appears twice",
+            line=line,
+            column="interview_id",
+        )
+    return table[columns]
 
 
 def coding_issues(study: Study) -> pd.DataFrame:
