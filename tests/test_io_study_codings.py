@@ -122,3 +122,10 @@ def test_unmatched_codings_can_be_counted_warnings_instead(example_study: Path) 
     issues = voc.io.coding_issues(study)
     assert list(issues["line"]) == [674, 675]
     assert len(voc.io.read_codings(study)) == summary["codings"] == 672  # nothing else lost
+
+
+def test_a_broken_codebook_is_reported_once(example_study: Path) -> None:
+    (example_study / "codebook.yaml").write_text("codes: [\n")
+    with pytest.raises(voc.StudyError) as info:
+        voc.io.check_inputs(voc.load_study(example_study))
+    assert [p.file.name for p in info.value.problems] == ["codebook.yaml"]

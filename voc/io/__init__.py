@@ -205,7 +205,12 @@ def coding_issues(study: Study) -> pd.DataFrame:
     return _study_codings(study)[1]
 
 
-def _study_codings(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _study_codings(
+    study: Study,
+    segments: pd.DataFrame | None = None,
+    codebook: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Codings checked against the transcripts and codebook (read here unless given)."""
     from voc.qual import resolve_codings
 
     path = study.interviews.codings
@@ -224,8 +229,8 @@ def _study_codings(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
     else:
         codings = _read_codings_file(path)
     codings = codings[["source", "start", "end", "segment_id", "code", "coder"]]
-    segments = read_segments(study)
-    codebook = read_codebook(study)
+    segments = read_segments(study) if segments is None else segments
+    codebook = read_codebook(study) if codebook is None else codebook
     problems = validate_codings(codings, segments, codebook, file=path, limit=None if warn else 20)
     if problems and not warn:
         raise StudyError(problems)
@@ -390,6 +395,7 @@ def check_inputs(study: Study) -> dict[str, int]:
     if study.interviews is not None:
         iv = study.interviews
         segments = codebook = None
+        codebook_ok = True
         try:
             segments = read_segments(study)
             summary["interviews"] = segments["source"].nunique()
@@ -402,9 +408,12 @@ def check_inputs(study: Study) -> dict[str, int]:
                 summary["codes"] = len(codebook)
             except StudyError as exc:
                 problems += exc.problems
-        if iv.codings is not None and segments is not None:
+                codebook_ok = False
+        # Codings are checked against the transcripts and codebook read above (not read twice,
+        # and a broken codebook is reported once, not again for every coding).
+        if iv.codings is not None and segments is not None and codebook_ok:
             try:
-                codings, skipped = _study_codings(study)
+                codings, skipped = _study_codings(study, segments, codebook)
                 summary["codings"] = len(codings)
                 if len(skipped):
                     summary["codings left out (unmatched_codings: warn)"] = len(skipped)
