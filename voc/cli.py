@@ -1,4 +1,5 @@
-"""The ``voc`` command: ``voc new``, ``voc check``, ``voc run``. No analysis logic lives here."""
+"""The ``voc`` command: ``voc new``, ``voc check``, ``voc run``, ``voc reproduce``. No analysis
+logic lives here."""
 
 from __future__ import annotations
 
@@ -169,6 +170,44 @@ def run(
     except ValueError:
         shown = latest
     typer.echo(f"Report: {shown}")
+
+
+@app.command()
+def reproduce(
+    manifest: Annotated[
+        Path,
+        typer.Argument(help="A run's manifest.json, e.g. outputs/<slug>/latest/manifest.json."),
+    ],
+    study: Annotated[
+        Path | None,
+        typer.Option(help="The study folder, when it is not where the manifest says."),
+    ] = None,
+    rtol: Annotated[float, typer.Option(min=0.0, help="Relative tolerance for numbers.")] = 1e-6,
+    atol: Annotated[float, typer.Option(min=0.0, help="Absolute tolerance for numbers.")] = 1e-9,
+    outputs: Annotated[
+        Path | None,
+        typer.Option(help="Keep the re-run in this outputs root (default: a temporary folder)."),
+    ] = None,
+) -> None:
+    """Re-run a recorded run and compare every table with it.
+
+    Exit 0: reproduced within tolerance; 1: an input or a table differs; 2: unreadable manifest.
+    """
+    from voc.reproduce import reproduce as reproduce_run
+
+    try:
+        report = reproduce_run(
+            manifest, study=study, outputs=outputs, rtol=rtol, atol=atol, progress=_progress
+        )
+    except (VocError, ValueError) as exc:
+        _fail(exc, 2)
+    typer.echo(report.summary())
+    if not report.reproduced:
+        raise typer.Exit(1)
+
+
+def _progress(message: str) -> None:
+    typer.echo(message, err=True)
 
 
 def main() -> None:
