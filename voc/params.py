@@ -18,6 +18,7 @@ import ast
 import io
 import json
 import keyword
+import math
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,11 +147,14 @@ def coerce(value: Any, kind: str, *, name: str = "value") -> Any:
     Raises
     ------
     ValueError
-        Saying which parameter expected which type and what was found.
+        Saying which parameter expected which type and what was found; a float must be finite
+        (``nan`` and ``inf`` are refused).
     """
 
+    given = value  # as the user wrote it: '1e999', not the inf it parses to
+
     def fail() -> ValueError:
-        return ValueError(f"parameter {name!r} expects {kind}, found {value!r}")
+        return ValueError(f"parameter {name!r} expects {kind}, found {given!r}")
 
     optional = kind.endswith("| None")
     base = kind.removesuffix(" | None")
@@ -198,7 +202,12 @@ def coerce(value: Any, kind: str, *, name: str = "value") -> Any:
             raise fail()
         return value
     if base == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        # nan and inf parse as floats but are no setting: a level of nan fails deep in a notebook
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise fail()
         return float(value)
     if base.startswith("list["):

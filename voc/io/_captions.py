@@ -73,6 +73,15 @@ def _clock(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{round((seconds - whole) * 1000):03d}"
 
 
+def _shown(line: str) -> str:
+    """A line as an error may show it: subtitle structure is quoted, spoken text never is
+    (a transcript's words may be personal); its length is given instead."""
+    structure = (
+        _LOOKS_TIMED.match(line) or _SRT_INDEX.fullmatch(line.strip()) or "WEBVTT" in line.upper()
+    )
+    return repr(line[:40]) if structure else f"a line of {len(line)} characters"
+
+
 def _timing(line: str, path: Path, number: int, expected: str) -> tuple[float, float]:
     m = _TIMING.fullmatch(line.strip())
     times = (_seconds(m.group(1)), _seconds(m.group(2))) if m else (None, None)
@@ -97,7 +106,7 @@ def _vtt_cues(text: str, path: Path) -> list[_Cue]:
         raise InputError(
             path,
             f"missing 'WEBVTT' header: a WebVTT file starts with the line 'WEBVTT', found "
-            f"{lines[0][:40]!r}",
+            f"{_shown(lines[0])}",
             line=1,
         )
     expected = "hh:mm:ss.ttt --> hh:mm:ss.ttt"
@@ -121,7 +130,7 @@ def _vtt_cues(text: str, path: Path) -> list[_Cue]:
         else:
             raise InputError(
                 path,
-                f"text outside a cue: {first[:60]!r} is neither a cue (an optional identifier, "
+                f"text outside a cue: {_shown(first)} is neither a cue (an optional identifier, "
                 f"then a timing line '{expected}') nor a NOTE, STYLE or REGION block",
                 line=i + 1,
             )
@@ -158,7 +167,7 @@ def _srt_cues(text: str, path: Path) -> list[_Cue]:
         else:
             raise InputError(
                 path,
-                f"expected a cue number or a timing line '{expected}', found {first[:60]!r}",
+                f"expected a cue number or a timing line '{expected}', found {_shown(first)}",
                 line=i + 1,
             )
         start, end = _timing(lines[timing], path, timing + 1, expected)

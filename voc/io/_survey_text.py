@@ -39,7 +39,31 @@ def _bom_encoding(raw: bytes) -> str | None:
     return None
 
 
-def _decode(path: Path, raw: bytes, declared: str | None) -> str:
+def _column_at(prefix: str, text: str, delimiter: str | None) -> str | None:
+    """The header name of the field that starts or continues at the end of *prefix*.
+
+    *prefix* is the text before an undecodable byte and *text* the whole file decoded with
+    replacement characters; None when the byte is in the header or the layout is unclear.
+    """
+    if delimiter is None:
+        counts = _first_record_counts(text)
+        best = max(counts.values())
+        winners = [d for d, n in counts.items() if n == best]
+        if best == 0 or len(winners) > 1:
+            return None
+        delimiter = winners[0]
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        # A stand-in for the bad byte ends the prefix: the last field of the last record holds it.
+        rows = list(csv.reader(io.StringIO(prefix + "\x1a", newline=""), delimiter=delimiter))
+    except csv.Error:
+        return None
+    if len(rows) < 2 or len(rows[-1]) > len(header):
+        return None
+    return header[len(rows[-1]) - 1].strip() or None
+
+
+def _decode(path: Path, raw: bytes, declared: str | None, delimiter: str | None = None) -> str:
     """Decode *raw* strictly: a BOM, else the declared encoding, else UTF-8; never a guess."""
     bom = _bom_encoding(raw)
     encoding = bom or "utf-8"
@@ -63,13 +87,16 @@ def _decode(path: Path, raw: bytes, declared: str | None) -> str:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        prefix = raw[: exc.start].decode(encoding, errors="replace").removeprefix("\ufeff")
+        line = prefix.count("\n") + 1
         bad = " ".join(f"0x{b:02x}" for b in raw[exc.start : min(exc.end, exc.start + 4)])
+        whole = raw.decode(encoding, errors="replace").removeprefix("\ufeff")
         raise InputError(
             path,
             f"byte {bad} at byte offset {exc.start} cannot be decoded as "
             f"{encoding.replace('-sig', '')} ({exc.reason}). {_ENCODING_HINT}",
             line=line,
+            column=_column_at(prefix, whole, delimiter),
         ) from None
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
@@ -119,7 +146,7 @@ def csv_records(path: Path, spec: SurveySpec) -> list[tuple[int, list[str]]]:
     """Parse a delimited text file into ``(first line of the record, fields)`` pairs."""
     with path.open("rb") as handle:
         raw = handle.read()
-    text = _decode(path, raw, spec.encoding)
+    text = _decode(path, raw, spec.encoding, spec.delimiter)
     if not text.strip():
         raise InputError(path, "the file is empty; expected a header line and responses")
     delimiter = spec.delimiter or _sniff_delimiter(path, text)
@@ -138,11 +165,25 @@ def csv_records(path: Path, spec: SurveySpec) -> list[tuple[int, list[str]]]:
             break
         except csv.Error as exc:
             message = _csv_problem(str(exc), start, reader.line_num)
-            raise InputError(path, message, line=start) from None
+            column = None
+            if "unexpected end of data" in str(exc) and records:
+                column = _unclosed_column(text, start, records[0][1], delimiter, newline)
+            raise InputError(path, message, line=start, column=column) from None
         if any(cell.strip() for cell in row):
             records.append((start, row))
         start = reader.line_num + 1
     return records
+
+
+def _unclosed_column(
+    text: str, start: int, header: list[str], delimiter: str, newline: str
+) -> str | None:
+    """The header name of the field whose quote, opened in the record on line *start*, is
+    never closed: read leniently, that field runs to the end of the file and ends the record."""
+    rest = newline.join(text.split(newline)[start - 1 :])
+    row = next(csv.reader(io.StringIO(rest, newline=newline), delimiter=delimiter), [])
+    index = len(row) - 1
+    return header[index].strip() or None if 0 <= index < len(header) else None
 
 
 def _csv_problem(message: str, start: int, end: int) -> str:

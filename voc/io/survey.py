@@ -9,7 +9,8 @@ Formats: CSV and other delimited text (UTF-8 with or without BOM, UTF-16/32 with
 Every problem is reported with the file, the line (as a text editor counts it) or row (as a
 spreadsheet counts it; the case number for SPSS and Parquet), the column, the value found and
 what is allowed. A value of a declared ``text`` column is never quoted in a message (free text
-may be personal); its length is given instead. Nothing falls back silently: an undecodable byte
+may be personal), nor is a value that looks like an e-mail address or a phone number, in any
+column (ids included); its length is given instead. Nothing falls back silently: an undecodable byte
 is an error that says which encoding to declare, never a guess. Files are opened read-only.
 
 Decisions worth knowing:
@@ -29,6 +30,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -39,6 +42,22 @@ from voc.study import SurveySpec, suggest
 __all__ = ["read_responses", "read_survey_file"]
 
 _MAX_SHOWN = 60
+# Values a message never quotes, whatever their column: an e-mail address, or a phone number
+# (7 digits or more, written with phone punctuation only; an ISO date is not one).
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\W\d_]{2,}")
+_PHONE = re.compile(r"\+?[\d\s().\-/]*")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _personal(text: str) -> str | None:
+    """What *text* looks like when it is contact data no message may quote, else None."""
+    text = text.strip()
+    if _EMAIL.search(text):
+        return "an e-mail address"
+    digits = sum(ch.isdigit() for ch in text)
+    if digits >= 7 and _PHONE.fullmatch(text) and not _DATE.fullmatch(text):
+        return "a phone number"
+    return None
 
 
 def read_survey_file(spec: SurveySpec) -> pd.DataFrame:
@@ -79,13 +98,17 @@ class _Checker:
         self.missing_text = {str(m).strip() for m in missing}
         numbers = pd.to_numeric(pd.Series(missing, dtype=object), errors="coerce")
         self.missing_numbers = set(numbers.dropna())
+        self._text: dict[str, pd.Series] = {}
 
     def shown(self, column: str, value: object) -> str:
-        """The value as a message may show it: a declared text column shows only its length."""
+        """The value as a message may show it: a declared text column, an e-mail address or a
+        phone number shows only its length."""
         if value is None or not str(value).strip():
             return "a blank"
         if column in self.spec.columns.text:
             return f"a value of {len(str(value))} characters"
+        if (kind := _personal(str(value))) is not None:
+            return f"a value of {len(str(value))} characters that looks like {kind}, not shown"
         text = repr(value)
         return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 4] + "...'"
 
@@ -103,13 +126,30 @@ class _Checker:
             column=column,
         )
 
+    def stripped(self, column: str) -> pd.Series:
+        """The column's cells without surrounding whitespace (None stays None), once per column.
+
+        Vectorised: a million-row export is read in seconds, not minutes.
+        """
+        if column not in self._text:
+            cells = self.frame[column].astype(object)
+            try:
+                text = cells.str.strip()
+            except AttributeError:  # no text at all in the column
+                text = None
+            if text is None or int(text.isna().sum()) != int(cells.isna().sum()):
+                # a cell that is not a str (voc's readers give str or None): convert each one
+                text = cells.map(lambda v: None if v is None else str(v).strip())
+            self._text[column] = text.astype(object)
+        return self._text[column]
+
     def blank(self, column: str) -> pd.Series:
         """Cells that are blank or declared missing (``missing:``)."""
-        text = self.frame[column].map(lambda v: None if v is None else str(v).strip())
+        text = self.stripped(column)
         return text.isna() | (text == "") | text.isin(self.missing_text)
 
     def numeric(self, column: str) -> pd.Series:
-        text = self.frame[column].map(lambda v: None if v is None else str(v).strip())
+        text = self.stripped(column)
         missing = self.blank(column)
         cleaned = text.where(~missing)
         comma = self.spec.decimal == ","
@@ -147,18 +187,15 @@ class _Checker:
     def labels(self, column: str, *, strip: bool, labelled: bool) -> pd.Series:
         """Text cells: blank or declared missing → None, SPSS value labels applied."""
         mapping = self.raw.labels.get(column, {}) if labelled else {}
-        values = []
-        for value, is_blank in zip(self.frame[column], self.blank(column), strict=True):
-            if is_blank:
-                values.append(None)
-                continue
-            value = value.strip() if strip else value
-            values.append(mapping.get(value.strip(), value))
-        return pd.Series(values, index=self.frame.index, dtype=object)
+        keys = self.stripped(column)
+        values = keys if strip else self.frame[column].astype(object)
+        if mapping:
+            values = values.where(~keys.isin(list(mapping)), keys.map(mapping))
+        return values.astype(object).where(~self.blank(column), None)
 
     def ids(self) -> pd.Series:
         column = self.spec.columns.id
-        ids = self.frame[column].map(lambda v: None if v is None else str(v).strip())
+        ids = self.stripped(column)
         empty = ids.isna() | (ids == "")
         if empty.any():
             self.fail(empty, column, "a participant id (never blank)")
@@ -170,9 +207,11 @@ class _Checker:
             others = ""
             if n_ids > 1:
                 others = f"; {n_ids - 1} more {'id is' if n_ids == 2 else 'ids are'} repeated too"
+            shown = self.shown(column, first)
+            shown = shown if shown.startswith(("'", '"')) else f"({shown})"
             raise InputError(
                 self.path,
-                f"duplicate participant id {self.shown(column, first)} on {self.kind}s "
+                f"duplicate participant id {shown} on {self.kind}s "
                 f"{', '.join(at)}"
                 f"{others}; ids must be unique",
                 **{self.kind: int(at[0])},

@@ -283,9 +283,11 @@ def read_taguette_highlights(
                     continue
                 raise InputError(
                     path,
-                    f"document {document!r}: {reason} (starts {content.strip()[:60]!r}); was "
-                    "the transcript edited after it was coded? Use allow_missing=True to list "
-                    "every such row",
+                    # The highlight is interview talk, which may be personal: not quoted.
+                    f"document {document!r}: {reason} (a highlight of {len(content.strip())} "
+                    "characters); was the transcript edited after it was coded? To leave such "
+                    "rows out and list them, set 'unmatched_codings: warn' in the interviews "
+                    "section of study.yaml (allow_missing=True when calling this function)",
                     line=line,
                     column="content",
                 )

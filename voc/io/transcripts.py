@@ -57,7 +57,8 @@ do not depend on the ``interviewer`` argument, so the full text never does eithe
 Errors (``InputError`` with the file and, where there is one, the 1-based line): undecodable
 bytes; a WebVTT file without the ``WEBVTT`` header; a malformed timing line; a cue that ends
 before it starts; text outside a cue; a file with no turns. Overlapping or out-of-order cues
-are allowed (real exports have them).
+are allowed (real exports have them). A message quotes subtitle structure (a timing line, a cue
+number) but never spoken text, which may be personal: it gives the line's length instead.
 """
 
 from __future__ import annotations
