@@ -8,14 +8,16 @@ The life of a run::
     outputs/<slug>/<run_id>/                the staging folder renamed when the run ends
     outputs/<slug>/latest -> <run_id>       swapped atomically, and only when the run succeeded
 
-A crash or SIGKILL leaves at most a hidden staging folder (removed by the next run); ``latest``
-always points at the last good run.
+A failed notebook leaves a complete run folder whose manifest says ``failed``. A write that
+fails (a full disk) or Ctrl-C removes the staging folder at once; SIGKILL leaves at most a hidden
+staging folder (removed by the next run). ``latest`` always points at the last good run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -417,7 +419,8 @@ def _execute(plan: Planned, study: Study, staging: Path) -> tuple[Path, float]:
     out = staging / "notebooks" / f"{plan.template.stem}.ipynb"
     nb = skip_cells(nbformat.read(str(plan.template.path), as_version=4), study)
     started = time.monotonic()
-    with _environ(_kernel_env()):
+    # headlines saved by the notebook name it as their page (voc.io.save_headline)
+    with _environ({**_kernel_env(), "VOC_NOTEBOOK": plan.template.stem}):
         papermill.execute_notebook(
             nb,
             str(out),
@@ -440,14 +443,15 @@ def _render_pages(
 ) -> None:
     from voc import report
     from voc.io.files import atomic_write_text, read_headlines
-    from voc.report_index import render_index
+    from voc.report_index import manifest_footer, render_index
 
     nav = [("Overview", "index.html")] + [
         (p.template.title, f"{p.template.stem}.html")
         for p, r in zip(plans, records, strict=True)
         if r["status"] in {"succeeded", "failed"}
     ]
-    footer = f"Run {manifest['run_id']} · voc {manifest['environment']['voc']}"
+    footer = manifest_footer(manifest)
+    anchors: dict[str, set[str]] = {}
     for plan, record in zip(plans, records, strict=True):
         if record["status"] not in {"succeeded", "failed"}:
             continue
@@ -458,11 +462,12 @@ def _render_pages(
             study_title=study.title,
             nav=nav,
             current=f"{plan.template.stem}.html",
-            footer=report.escape(footer),
+            footer=footer,
         )
+        anchors[plan.template.stem] = report.page_anchors(html)
         atomic_write_text(staging / "report" / f"{plan.template.stem}.html", html)
         record["html"] = f"report/{plan.template.stem}.html"
-    index = render_index(study, manifest, read_headlines(staging), nav=nav)
+    index = render_index(study, manifest, read_headlines(staging), nav=nav, anchors=anchors)
     atomic_write_text(staging / "report" / "index.html", index)
 
 
@@ -479,6 +484,46 @@ def _clean_stale(outputs: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
     for stale in outputs.glob(".latest-*"):
         stale.unlink(missing_ok=True)
+
+
+#: errno values of a full disk, an exhausted quota or a file size limit
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+@contextlib.contextmanager
+def _unfinished_removed(staging: Path) -> Iterator[None]:
+    """Remove the staging folder of a run that stops before it is complete.
+
+    A run whose notebook failed is complete (renamed, its manifest says ``failed``) and is
+    kept. A run stopped by anything else (a write that fails, Ctrl-C) leaves nothing behind,
+    and an ``OSError`` becomes a :class:`RunError` that names the file; ``latest`` is untouched.
+    """
+    try:
+        yield
+    except BaseException as exc:
+        unfinished = staging.is_dir()
+        shutil.rmtree(staging, ignore_errors=True)
+        if not isinstance(exc, OSError):
+            raise
+        raise RunError(_stop_message(exc, staging, removed=unfinished)) from exc
+
+
+def _stop_message(exc: OSError, staging: Path, *, removed: bool) -> str:
+    name = exc.filename
+    with contextlib.suppress(TypeError, ValueError):
+        name = Path(name).relative_to(staging).as_posix()
+    reason = exc.strerror or str(exc)
+    if exc.errno in _DISK_FULL:
+        what = f"could not write {name}: {reason} (the disk is full or a file size limit was hit)"
+    else:
+        what = f"{reason}: {name}" if name else reason
+    run_dir = staging.parent / staging.name.removeprefix(".staging-")
+    done = "The unfinished run was removed." if removed else "Nothing of it was kept."
+    if run_dir.is_dir():
+        done = f"The run folder {run_dir} is complete but 'latest' was not updated."
+    last = staging.parent / "latest" / "report" / "index.html"
+    keep = f" The last good report is still {last}." if last.exists() else ""
+    return f"The run stopped: {what}. {done}{keep}"
 
 
 def _progress_default(message: str) -> None:
@@ -525,7 +570,7 @@ def run_study(
         ``failed`` and ``latest`` is untouched.
     """
     from voc.io import check_inputs
-    from voc.io.files import atomic_write_text
+    from voc.io.files import atomic_write_text, sha256_file
     from voc.provenance import environment, input_hashes, voc_commit
 
     say = progress or (lambda _msg: None)
@@ -539,10 +584,10 @@ def run_study(
     )
     outputs = Path(outputs) if outputs is not None else default_outputs(study)
     folder = outputs / study.slug
-    with _lock(folder):
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+    staging = folder / f".staging-{run_id}"
+    with _lock(folder), _unfinished_removed(staging):
         _clean_stale(folder)
-        run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
-        staging = folder / f".staging-{run_id}"
         for sub in ("notebooks", "report", "tables", "figures"):
             (staging / sub).mkdir(parents=True)
         hashes = input_hashes(study)
@@ -556,6 +601,7 @@ def run_study(
             "inputs": hashes,
             "input_summary": summary,
             "seeds": {"random_seed": study.analysis.random_seed},
+            "options": {"only": list(only) if only else None, "sets": list(sets)},
             "environment": environment(),
             "voc_commit": voc_commit(),
             "kernel": sys.executable,
@@ -595,6 +641,11 @@ def run_study(
             try:
                 _, seconds = _execute(plan, study, staging)
             except Exception as exc:  # papermill raises PapermillExecutionError and friends
+                if isinstance(exc, OSError) and exc.errno is not None:
+                    # voc itself could not write the executed notebook (a full disk): the run
+                    # stops. (A cell timeout is a TimeoutError without errno: a failed notebook.)
+                    exc.filename = exc.filename or str(staging / record["notebook"])
+                    raise
                 record.update(status="failed", duration_s=None)
                 error = _failure(t.stem, exc, folder / run_id / record["notebook"], t)
                 say(f"[{k}/{len(todo)}] {t.stem} FAILED")
@@ -602,11 +653,15 @@ def run_study(
             record.update(status="succeeded", duration_s=round(seconds, 2))
             say(f"[{k}/{len(todo)}] {t.stem} done in {seconds:.1f} s")
         after = input_hashes(study)
-        changed = [name for name in hashes if after.get(name) != hashes[name]]
+        # a file added (a new transcript) or removed counts as a change too
+        changed = sorted(
+            name for name in hashes.keys() | after.keys() if after.get(name) != hashes.get(name)
+        )
         if changed and error is None:
             error = (
-                f"input file {changed[0]} changed during the run (sha256 before and after differ); "
-                "raw study files must not be modified while voc runs. Run again."
+                f"input file{'s' if len(changed) > 1 else ''} {', '.join(changed)} changed during "
+                "the run (sha256 before and after differ); raw study files must not be modified "
+                "while voc runs. Run again."
             )
         manifest.update(
             notebooks=records,
@@ -617,10 +672,16 @@ def run_study(
         )
         try:
             _render_pages(plans, records, study, staging, manifest)
+        except OSError:  # a write failed (a full disk): the run stops
+            raise
         except Exception as exc:
             if error is None:
                 error = f"rendering the report failed: {type(exc).__name__}: {exc}"
                 manifest.update(status="failed", error=error)
+        manifest["tables"] = {
+            f"tables/{path.name}": sha256_file(path)
+            for path in sorted((staging / "tables").glob("*.csv"))
+        }
         atomic_write_text(
             staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False)
         )
