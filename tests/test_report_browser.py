@@ -6,79 +6,23 @@ log no console error, request nothing outside file:// and data:, open no dialog,
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from ._browser import launch, open_page
+
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-HINT = "the browser test needs Debian's chromium: sudo apt-get install chromium"
-
-
-def _chromium() -> str:
-    path = (
-        os.environ.get("VOC_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(HINT + " (CI must run this test)")
-        pytest.skip(HINT)
-    return path
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = _chromium()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with launch() as browser:
         yield browser
-        browser.close()
 
 
 def _open(browser, url: str) -> dict:
-    context = browser.new_context(offline=True, java_script_enabled=True)
-    seen: dict = {"requests": [], "console": [], "dialogs": [], "errors": []}
-
-    def route(r):
-        seen["requests"].append(r.request.url)
-        if r.request.url.startswith(("file://", "data:")):
-            r.continue_()
-        else:
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type in {"error", "warning"} and seen["console"].append(m.text))
-    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-    page.goto(url, wait_until="load")
-    seen["title"] = page.title()
-    seen["h1"] = page.locator("h1").first.inner_text()
-    seen["text"] = page.locator("main").inner_text()
-    seen["images"] = page.eval_on_selector_all(
-        "img", "els => els.map(e => [e.complete, e.naturalWidth, e.src.slice(0, 30)])"
-    )
-    seen["hrefs"] = page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))")
-    seen["screenshot"] = page.screenshot(full_page=True)
-    context.close()
-    return seen
+    return open_page(browser, url)
 
 
 def test_every_report_page_renders_offline_with_no_errors_and_no_requests(
@@ -92,6 +36,8 @@ def test_every_report_page_renders_offline_with_no_errors_and_no_requests(
         "40_mixed.html",
         "index.html",
     ]
+    ids: dict[str, set[str]] = {}
+    links: list[tuple[str, str]] = []
     for path in pages:
         seen = _open(browser, path.as_uri())
         assert seen["console"] == [], (path.name, seen["console"])
@@ -103,9 +49,19 @@ def test_every_report_page_renders_offline_with_no_errors_and_no_requests(
         assert all(complete and width > 0 for complete, width, _ in seen["images"]), seen["images"]
         assert not any((h or "").lower().startswith("javascript:") for h in seen["hrefs"])
         assert len(seen["screenshot"]) > 10_000  # a real rendering, not a blank page
-        for href in seen["hrefs"]:
-            if href and not href.startswith(("http", "#", "mailto:")):
-                assert (path.parent / href).is_file(), (path.name, href)
+        ids[path.name] = set(seen["ids"])
+        links += [
+            (path.name, h) for h in seen["hrefs"] if h and not h.startswith(("http", "mailto:"))
+        ]
+    # a link is a file of the report, and its fragment (page.html#id, or #id on the same page)
+    # is the id of an element in that page
+    for name, href in links:
+        target, _, fragment = href.partition("#")
+        target = target or name
+        assert (pages[0].parent / target).is_file(), (name, href)
+        if fragment:
+            assert fragment in ids.get(target, set()), (name, href)
+    assert any("#" in href for name, href in links if name == "index.html")  # key findings
 
 
 def test_index_shows_the_study_title_and_what_ran(browser, example_run) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from voc._findings import anchor_id, segment_findings, table_name, theme_findings
+
 __all__ = [
     "Colophon",
     "colophon",
@@ -25,7 +27,9 @@ __all__ = [
     "page",
     "render_headlines",
     "render_notebook",
+    "segment_findings",
     "skipped",
+    "theme_findings",
 ]
 
 CSP = (
@@ -59,16 +63,21 @@ td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; }
 img { max-width:100%; height:auto; }
 pre { background:var(--soft); padding:8px 12px; overflow-x:auto; white-space:pre-wrap;
       overflow-wrap:anywhere; font-size:13px; }
+main p, main li, main h1, main h2, main h3, header.top, blockquote.quote { overflow-wrap:anywhere; }
 .note { border-left:4px solid var(--line); background:var(--soft); padding:8px 12px; margin:12px 0; }
 .note.skipped { border-color: var(--muted); }
 .note.error { border-color: var(--bad); }
 .status-succeeded { color:var(--good); font-weight:600; } .status-failed { color:var(--bad); font-weight:600; }
 .status-skipped, .status-not-run { color:var(--muted); }
 .headlines { display:grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap:12px; margin:14px 0; }
-.headline { border:1px solid var(--line); border-radius:6px; padding:10px 14px; }
+.headline { border:1px solid var(--line); border-radius:6px; padding:10px 14px; min-width:0;
+             overflow-wrap:anywhere; }
 .headline .value { font-size:26px; font-weight:650; }
 .headline .label { color:var(--muted); font-size:13px; }
 .headline .detail { font-size:12.5px; color:var(--muted); margin-top:4px; }
+ol.findings { padding-left:1.5em; } li.finding { margin:12px 0; }
+li.finding .value { font-size:18px; font-weight:650; margin-right:4px; }
+li.finding .basis { color:var(--muted); font-size:12.5px; margin-top:3px; }
 blockquote.quote { margin:10px 0; padding:6px 14px; border-left:3px solid var(--accent); background:var(--soft); }
 blockquote.quote footer { color:var(--muted); font-size:12.5px; margin-top:4px; }
 footer.colophon { color:var(--muted); font-size:12.5px; border-top:1px solid var(--line); margin-top:36px; padding-top:10px; }
@@ -100,6 +109,28 @@ _md.add_render_rule("link_open", _link_open_rule)
 def escape(text: Any) -> str:
     """HTML-escape *text* (quotes included)."""
     return html.escape(str(text), quote=True)
+
+
+#: Longest text shown in a table cell, a heading or a headline; the CSV keeps the full text.
+MAX_CELL_CHARS = 2_000
+#: Longest quote shown; longer ones end with a marker saying how much is not shown.
+MAX_QUOTE_CHARS = 5_000
+#: Longest chart label (tick labels, titles): charts are read at a glance.
+MAX_LABEL_CHARS = 60
+
+
+def _clip(text: Any, limit: int = MAX_CELL_CHARS) -> str:
+    """*text* cut at *limit* characters with a visible marker saying how many are not shown."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters not shown]"
+
+
+def _label(text: Any, limit: int = MAX_LABEL_CHARS) -> str:
+    """A chart label cut at *limit* characters, ending with "…" when cut."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def markdown_to_html(text: str) -> str:
@@ -164,7 +195,9 @@ def _render_output(output: dict[str, Any]) -> str:
     for mime in ("image/svg+xml", "image/png", "image/jpeg"):
         if mime in data:
             alt = escape(data.get("text/plain", "chart"))
-            return f'<img src="{_data_uri(mime, data[mime])}" alt="{alt}">'
+            anchor = str((output.get("metadata") or {}).get(mime, {}).get("anchor") or "")
+            ident = f' id="{escape(anchor)}"' if _ANCHOR.fullmatch(anchor) else ""
+            return f'<img{ident} src="{_data_uri(mime, data[mime])}" alt="{alt}">'
     if "text/markdown" in data:
         return markdown_to_html(data["text/markdown"])
     if "text/plain" in data:
@@ -173,6 +206,26 @@ def _render_output(output: dict[str, Any]) -> str:
 
 
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell", "hide"}
+_ANCHOR = re.compile(r"(?:tbl|fig)-[a-z0-9-]+")
+_ANCHOR_ATTR = re.compile(r'(<(?:div|img) )id="((?:tbl|fig)-[a-z0-9-]+)"')
+
+
+def _unique_anchors(body: str) -> str:
+    """Anchors made unique in a page: a table shown twice gets ``-2`` on its second id."""
+    seen: dict[str, int] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        name = match.group(2)
+        seen[name] = seen.get(name, 0) + 1
+        suffix = f"-{seen[name]}" if seen[name] > 1 else ""
+        return f'{match.group(1)}id="{name}{suffix}"'
+
+    return _ANCHOR_ATTR.sub(renumber, body)
+
+
+def page_anchors(html_page: str) -> set[str]:
+    """The table and chart anchors (``tbl-*``, ``fig-*``) of a rendered page."""
+    return {m.group(2) for m in _ANCHOR_ATTR.finditer(html_page)}
 
 
 def render_notebook(
@@ -194,18 +247,17 @@ def render_notebook(
             parts.append(f'<section class="md">{markdown_to_html(cell.source)}</section>')
         elif cell.cell_type == "code":
             parts.extend(filter(None, (_render_output(o) for o in cell.get("outputs", []))))
-    return page(
-        title, "\n".join(parts), study_title=study_title, nav=nav, current=current, footer=footer
-    )
+    body = _unique_anchors("\n".join(parts))
+    return page(title, body, study_title=study_title, nav=nav, current=current, footer=footer)
 
 
 def render_headlines(headlines: Iterable[dict[str, Any]]) -> str:
     """Headline numbers as cards (escaped)."""
     cards = [
         '<div class="headline">'
-        f'<div class="value">{escape(h.get("value", ""))}</div>'
-        f'<div class="label">{escape(h.get("label", ""))}</div>'
-        + (f'<div class="detail">{escape(h["detail"])}</div>' if h.get("detail") else "")
+        f'<div class="value">{escape(_clip(h.get("value", "")))}</div>'
+        f'<div class="label">{escape(_clip(h.get("label", "")))}</div>'
+        + (f'<div class="detail">{escape(_clip(h["detail"]))}</div>' if h.get("detail") else "")
         + "</div>"
         for h in headlines
     ]
@@ -290,15 +342,17 @@ class Chart:
     does not show it a second time.
     """
 
-    def __init__(self, figure: Any, *, alt: str = "chart") -> None:
-        self.figure, self.alt = figure, alt
+    def __init__(self, figure: Any, *, alt: str = "chart", name: str = "") -> None:
+        self.figure, self.alt = figure, _clip(alt)
+        self.anchor = anchor_id(name, "fig")
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | tuple[str, dict[str, str]]:
         import io
 
         buf = io.StringIO()
         self.figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-        return buf.getvalue()
+        # the anchor travels as display metadata: the report gives the image that id
+        return (buf.getvalue(), {"anchor": self.anchor}) if self.anchor else buf.getvalue()
 
     def __repr__(self) -> str:
         return self.alt
@@ -309,6 +363,8 @@ def _figure(width: float, height: float) -> Any:
 
     matplotlib.rcParams["svg.fonttype"] = "path"
     matplotlib.rcParams["svg.hashsalt"] = "voc"
+    # Labels are data: "$...$" in a segment value is text, not TeX (and bad TeX would raise).
+    matplotlib.rcParams["text.parse_math"] = False
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
@@ -340,14 +396,14 @@ def interval_chart(
         elinewidth=3,
         capsize=0,
     )
-    names = [str(v) for v in rows[label]]
+    names = [_label(v) for v in rows[label]]
     if n is not None and n in rows:
         names = [f"{name} (n={int(count):,})" for name, count in zip(names, rows[n], strict=True)]
     ax.set_yticks(y, names)
     ax.axvline(0, color="#9aa5b1", linewidth=0.8)
-    ax.set_xlabel(xlabel or value)
+    ax.set_xlabel(_label(xlabel or value, 2 * MAX_LABEL_CHARS))
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        ax.set_title(_label(title, 2 * MAX_LABEL_CHARS), loc="left", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     return Chart(fig, alt=title or f"{value} by {label}")
 
@@ -355,8 +411,11 @@ def interval_chart(
 class Table:
     """A DataFrame shown as an escaped HTML table, numbers rounded, index hidden."""
 
-    def __init__(self, frame: Any, *, digits: int = 1, caption: str = "") -> None:
+    def __init__(
+        self, frame: Any, *, digits: int = 1, caption: str = "", name: str | None = None
+    ) -> None:
         self.frame, self.digits, self.caption = frame, digits, caption
+        self.anchor = anchor_id(table_name(frame) if name is None else name)
 
     def _repr_html_(self) -> str:
         import pandas as pd
@@ -365,6 +424,15 @@ class Table:
         for col in frame.columns:
             if pd.api.types.is_float_dtype(frame[col]):
                 frame[col] = frame[col].round(self.digits)
+            elif frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+                frame[col] = frame[col].map(
+                    lambda v: _clip(v) if isinstance(v, str) and len(v) > MAX_CELL_CHARS else v
+                )
+            elif isinstance(frame[col].dtype, pd.api.extensions.ExtensionDtype):
+                # nullable integers and booleans: a missing value is a blank cell, not "<NA>"
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
+        if not isinstance(frame.columns, pd.MultiIndex):
+            frame.columns = [_clip(c) if isinstance(c, str) else c for c in frame.columns]
         body = frame.to_html(
             index=False,
             escape=True,
@@ -372,26 +440,39 @@ class Table:
             border=0,
             float_format=lambda v: f"{v:,.{self.digits}f}",
         )
-        caption = f"<p><strong>{escape(self.caption)}</strong></p>" if self.caption else ""
+        caption = f"<p><strong>{escape(_clip(self.caption))}</strong></p>" if self.caption else ""
+        if self.anchor:
+            return f'<div id="{self.anchor}">{caption}<div class="table-wrap">{body}</div></div>'
         return f'{caption}<div class="table-wrap">{body}</div>'
 
     def __repr__(self) -> str:
         return repr(self.frame)
 
 
-def table(frame: Any, *, digits: int = 1, caption: str = "") -> Table:
-    """Show *frame* in the report: escaped, rounded to *digits*, without the index."""
-    return Table(frame, digits=digits, caption=caption)
+def table(frame: Any, *, digits: int = 1, caption: str = "", name: str | None = None) -> Table:
+    """Show *frame* in the report: escaped, rounded to *digits*, without the index.
+
+    The table gets the anchor ``tbl-<name>`` (links from the index's key findings land on it);
+    *name* defaults to the name *frame* was saved under with ``voc.io.save_table``.
+    """
+    return Table(frame, digits=digits, caption=caption, name=name)
 
 
-def nps_headline(overall: Any, *, level: float = 0.95) -> dict[str, str]:
-    """Label, value and detail for a one-row NPS table (as from ``voc.survey.nps``)."""
+def nps_headline(overall: Any, *, level: float = 0.95, ci: str = "") -> dict[str, str]:
+    """Headline finding for a one-row NPS table (as from ``voc.survey.nps``).
+
+    With its base, its interval (*ci* names the method) and the table's anchor.
+    """
     row = overall.iloc[0]
+    method = f" ({ci} interval)" if ci else ""
     return {
         "label": "Net Promoter Score",
         "value": f"{row['nps']:+.0f}",
         "detail": f"{level:.0%} CI {row['ci_low']:+.0f} to {row['ci_high']:+.0f} · n = {int(row['n']):,}",
         "section": "survey",
+        "base": f"n = {int(row['n']):,} respondents who answered the question",
+        "test": f"{level:.0%} confidence interval{method}",
+        "anchor": anchor_id(table_name(overall)),
     }
 
 
@@ -465,7 +546,9 @@ def nps_table(
     if hidden.any():
         notes.append(f"estimates hidden for bases below {suppress_below}")
     text = caption + (f" ({'; '.join(notes)})" if notes else "")
-    return Table(pd.DataFrame(shown).reset_index(drop=True), digits=1, caption=text)
+    return Table(
+        pd.DataFrame(shown).reset_index(drop=True), digits=1, caption=text, name=table_name(table)
+    )
 
 
 def importance_chart(table: Any, *, title: str = "Key drivers of NPS") -> Chart | _Note:
@@ -475,7 +558,7 @@ def importance_chart(table: Any, *, title: str = "Key drivers of NPS") -> Chart 
     rows = table.sort_values("rescaled").reset_index(drop=True)
     fig = _figure(7.0, 0.45 * len(rows) + 1.4)
     ax = fig.add_subplot()
-    labels = [str(v) for v in (rows["label"] if "label" in rows else rows["driver"])]
+    labels = [_label(v) for v in (rows["label"] if "label" in rows else rows["driver"])]
     ax.barh(range(len(rows)), rows["rescaled"], color="#0b6e99")
     ax.errorbar(
         rows["rescaled"],
@@ -498,6 +581,7 @@ def importance_chart(table: Any, *, title: str = "Key drivers of NPS") -> Chart 
         + ", ".join(
             f"{lab} {v:.0f}%" for lab, v in zip(labels[::-1], rows["rescaled"][::-1], strict=True)
         ),
+        name=table_name(table),
     )
 
 
@@ -524,7 +608,7 @@ def likert_chart(summary: Any, *, title: str = "Agreement with each statement") 
         )
         left = left + rows[col]
     labels = [
-        f"{lab} (n={int(n):,})"
+        f"{_label(lab)} (n={int(n):,})"
         for lab, n in zip(rows.get("label", rows["item"]), rows["n"], strict=True)
     ]
     ax.set_yticks(y, labels)
@@ -562,7 +646,7 @@ def segments_table(
     )
     if (table["n"] < min_base).any():
         note += f" † base below {min_base}."
-    return Table(shown, digits=1, caption=f"{caption} {note}".strip())
+    return Table(shown, digits=1, caption=f"{caption} {note}".strip(), name=table_name(table))
 
 
 def crosstab_table(
@@ -615,15 +699,19 @@ def crosstab_table(
         else:
             text += f" {t['test']}: p = {_p(t['p_val'])}, n = {int(t['n']):,}."
     text += " Letters: significantly higher than that column (z-tests, Bonferroni within row)."
-    return Table(pd.DataFrame(body), caption=text.strip())
+    return Table(pd.DataFrame(body), caption=text.strip(), name=table_name(cells))
 
 
 def _p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def nps_change_headline(trend: Any) -> dict[str, str]:
-    """Headline for the change in NPS between the last two waves (from ``voc.survey.nps_trend``)."""
+def nps_change_headline(trend: Any, *, level: float = 0.95) -> dict[str, str]:
+    """Headline for the change in NPS between the last two waves (from ``voc.survey.nps_trend``).
+
+    A finding with both waves' bases, the z-test and the table's anchor (not a finding, just a
+    note, when there are fewer than two waves).
+    """
     if len(trend) == 0:
         return {
             "label": "NPS change between waves",
@@ -642,16 +730,27 @@ def nps_change_headline(trend: Any) -> dict[str, str]:
             "detail": "one wave only",
             "section": "survey",
         }
+    verdict = "significant" if last["p_val"] < 1 - level else "not significant"
     return {
         "label": f"NPS change, {first[wave]} → {last[wave]}",
         "value": f"{change:+.1f} pts",
-        "detail": f"z = {last['z']:.2f}, p = {_p(last['p_val'])} · n = {int(first['n']):,} / {int(last['n']):,}",
+        "detail": f"z = {last['z']:.2f}, p = {_p(last['p_val'])} ({verdict} at {1 - level:.0%}) · "
+        f"n = {int(first['n']):,} / {int(last['n']):,}",
         "section": "survey",
+        "base": f"n = {int(first['n']):,} ({first[wave]}) and {int(last['n']):,} ({last[wave]})",
+        "test": f"z-test of the difference between the two waves' NPS: p = {_p(last['p_val'])}",
+        "anchor": anchor_id(table_name(trend)),
     }
 
 
-def driver_headline(drivers: Any) -> dict[str, str]:
-    """Headline naming the strongest driver (from ``voc.drivers.key_drivers``)."""
+def driver_headline(
+    drivers: Any, *, method: str = "relative_weights", level: float = 0.95
+) -> dict[str, str]:
+    """Headline finding naming the strongest driver (from ``voc.drivers.key_drivers``).
+
+    With its base, the method and its bootstrap interval, and the anchor of the drivers chart;
+    says when the top two drivers' intervals overlap (their order is then uncertain).
+    """
     if len(drivers) == 0:
         return {
             "label": "Top driver of NPS",
@@ -668,11 +767,18 @@ def driver_headline(drivers: Any) -> dict[str, str]:
     if len(ranked) > 1:
         second = ranked.iloc[1]
         detail += f"; next: {str(second['driver']).replace('_', ' ')} {second['rescaled']:.0f}%"
+        if top["ci_low"] <= second["ci_high"]:
+            detail += " (the two intervals overlap: their order is not certain)"
+    words = {"relative_weights": "Johnson's relative weights", "dominance": "dominance analysis"}
     return {
         "label": "Top driver of NPS",
         "value": str(top["driver"]).replace("_", " "),
         "detail": detail + f" · n = {int(top['n']):,}",
         "section": "survey",
+        "base": f"n = {int(top['n']):,} respondents who answered the NPS question and every item",
+        "test": f"{words.get(method, method)}: share of R² = {top['r2']:.2f}, with "
+        f"{level:.0%} bootstrap percentile intervals",
+        "anchor": anchor_id(table_name(drivers), "fig"),
     }
 
 
@@ -698,8 +804,10 @@ def heatmap(
     ax = fig.add_subplot()
     data = wide.to_numpy(dtype=float)
     image = ax.imshow(data, cmap="Blues", aspect="auto")
-    ax.set_xticks(range(len(wide.columns)), [str(c) for c in wide.columns], rotation=30, ha="right")
-    ax.set_yticks(range(len(wide.index)), [str(i) for i in wide.index])
+    ax.set_xticks(
+        range(len(wide.columns)), [_label(c) for c in wide.columns], rotation=30, ha="right"
+    )
+    ax.set_yticks(range(len(wide.index)), [_label(i) for i in wide.index])
     top = float(np.nanmax(data)) if np.isfinite(data).any() else 0.0
     for (i, j), v in np.ndenumerate(data):
         if np.isfinite(v):
@@ -712,10 +820,10 @@ def heatmap(
                 fontsize=8,
                 color="white" if v > 0.6 * top else "#1f2933",
             )
-    fig.colorbar(image, ax=ax, shrink=0.8, label=note or value)
+    fig.colorbar(image, ax=ax, shrink=0.8, label=_label(note or value, 2 * MAX_LABEL_CHARS))
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
-    return Chart(fig, alt=title or f"{value} by {row} and {col}")
+        ax.set_title(_label(title, 2 * MAX_LABEL_CHARS), loc="left", fontsize=11)
+    return Chart(fig, alt=title or f"{value} by {row} and {col}", name=table_name(table))
 
 
 def saturation_chart(curve: Any, *, title: str = "Code saturation") -> Chart | _Note:
@@ -763,14 +871,14 @@ class Quotes:
             return '<div class="note skipped">No quotes.</div>'
         parts = []
         for key, group in self.quotes.groupby(self.by, sort=False):
-            parts.append(f"<h3>{escape(key)}</h3>")
+            parts.append(f"<h3>{escape(_clip(key))}</h3>")
             for _, q in group.iterrows():
                 when = ""
                 if q.get("t_start") == q.get("t_start") and q.get("t_start") is not None:
                     minutes, seconds = divmod(int(q["t_start"]), 60)
                     when = f", at {minutes}:{seconds:02d}"
                 parts.append(
-                    f'<blockquote class="quote">“{escape(q["text"])}”'
+                    f'<blockquote class="quote">“{escape(_clip(q["text"], MAX_QUOTE_CHARS))}”'
                     f"<footer>{escape(q['participant_id'])} · {escape(q['source'])} · "
                     f"{escape(q['segment_id'])} (characters {int(q['start'])}–{int(q['end'])}{escape(when)})"
                     "</footer></blockquote>"
@@ -863,7 +971,11 @@ def prevalence_heatmap(by_group: Any, *, by: str, title: str = "") -> Chart | _N
     star = rows["p_adj"].lt(0.05).map({True: " *", False: ""})
     rows = rows.assign(
         pct=100 * rows["share"].astype("float64"),
-        label=rows["topic"].astype(str) + " " + rows["topic_label"].astype(str) + star,
+        # the label is cut before the star, so that a long label keeps its significance mark
+        label=rows["topic"].astype(str)
+        + " "
+        + rows["topic_label"].map(lambda v: _label(v, MAX_LABEL_CHARS - 8))
+        + star,
     )
     return heatmap(
         rows,
@@ -911,4 +1023,8 @@ def joint_display_table(display: Any) -> Table:
             "meta-inference": display["inference"],
         }
     )
-    return Table(shown, caption="Joint display. " + " ".join(INFERENCE_RULE.split()))
+    return Table(
+        shown,
+        caption="Joint display. " + " ".join(INFERENCE_RULE.split()),
+        name=table_name(display),
+    )
