@@ -10,6 +10,7 @@ of Newcombe (1998), Table II.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from math import comb
 from pathlib import Path
@@ -25,6 +26,7 @@ import voc
 import voc.io
 import voc.mixed as vm
 import voc.qual as vq
+import voc.topics
 from voc.drivers import relative_importance
 from voc.survey import compare_nps, nps
 
@@ -574,50 +576,109 @@ def test_mentioner_nps_several_codes_empty_side_and_errors():
 # --------------------------------------------------------------------------------------------
 
 
-def test_codes_as_drivers_on_the_example(example):
-    """Two Likert items and two codes for the 24 interviewees (n = 24 >= 4 + 10): the same as
-    relative_importance on the hand-joined frame."""
+def _driver_data(n: int = 60) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """n respondents, all interviewed: two survey items a, b and an outcome y; five codes with
+    known balance: bal 30/60, mid 20/60, low 10/60, rare 3/60, all 60/60 (constant)."""
+    rng = np.random.default_rng(7)
+    ids = [f"p{i:02d}" for i in range(n)]
+    a, b = rng.integers(1, 6, n), rng.integers(1, 6, n)
+    present = {"low": 10, "bal": 30, "rare": 3, "mid": 20, "all": n}
+    codes = {c: rng.permutation(np.arange(n) < k) for c, k in present.items()}
+    y = a + b + 2.0 * codes["bal"] - 1.5 * codes["mid"] + rng.normal(0, 1, n)
+    responses = pd.DataFrame({"participant_id": ids, "a": a, "b": b, "y": y})
+    quantitized = pd.DataFrame(
+        [(pid, c, bool(v[i])) for c, v in codes.items() for i, pid in enumerate(ids)],
+        columns=["participant_id", "code", "present"],
+    )
+    return responses, quantitized
+
+
+def test_codes_as_drivers_fills_the_predictor_budget_with_the_most_balanced_codes():
+    """n = 60 at 15 rows per predictor: 4 predictors, the two items and the two most balanced
+    codes (bal 30/60, mid 20/60); low and rare do not fit, all is constant. The estimates are
+    relative_importance's on the same four predictors."""
+    responses, quantitized = _driver_data()
+    table = vm.codes_as_drivers(
+        responses, quantitized, outcome="y", drivers=["a", "b"], rows_per_predictor=15, n_boot=50
+    )
+    rows = table.set_index("driver")
+    assert rows["included"].to_dict() == {
+        **dict.fromkeys(["a", "b", "bal", "mid"], True),
+        **dict.fromkeys(["low", "rare", "all"], False),
+    }
+    assert table["driver"].tolist()[4:] == ["low", "rare", "all"]  # left out, most balanced first
+    assert rows.loc[["bal", "mid", "low", "rare", "all"], "n_present"].tolist() == [
+        30,
+        20,
+        10,
+        3,
+        60,
+    ]
+    assert rows.loc["a", "kind"] == "survey" and rows.loc["bal", "kind"] == "code"
+    assert set(table["n"]) == {60} and set(table["n_predictors"]) == {4}
+    assert set(table["n_needed"]) == {60}
+    assert rows.loc["low", "note"] == (
+        "not in the model: n = 60 allows 4 predictors (15 rows each) and more balanced codes "
+        "took the 2 places left"
+    )
+    assert rows.loc["all", "note"] == "not in the model: present for all n = 60 interviewees"
+    data = responses.merge(vm.wide_codes(quantitized), on="participant_id")
+    oracle = relative_importance(data, "y", ["a", "b", "bal", "mid"], n_boot=50)
+    fitted = table[table["included"]].reset_index(drop=True)
+    for col in ("driver", "raw_weight", "rescaled", "ci_low", "ci_high", "r2"):
+        np.testing.assert_array_equal(fitted[col].to_numpy(), oracle[col].to_numpy(), err_msg=col)
+    assert fitted["rank"].tolist() == oracle["rank"].tolist()
+    assert table.loc[~table["included"], "rescaled"].isna().all()
+
+
+def test_codes_as_drivers_on_the_example_says_n_is_too_small(example):
+    """24 interviewees and the six Likert items: a model with one code needs 7 x 10 = 70
+    complete rows, so nothing is fitted and every row says so, with n."""
+    table = vm.codes_as_drivers(
+        example["responses"], example["quantitized"], outcome="nps", drivers=LIKERT, n_boot=0
+    )
+    assert not table["included"].any() and table["rescaled"].isna().all()
+    assert set(table["n"]) == {24} and set(table["n_interviewed"]) == {24}
+    assert set(table["n_predictors"]) == {7} and set(table["n_needed"]) == {70}
+    note = (
+        "not fitted: n = 24 interviewees with complete answers, and 6 survey driver(s) and at "
+        "least 1 code = 7 predictors need at least 70 (10 per predictor)"
+    )
+    rows = table.set_index(["driver", "kind"])
+    assert rows.loc[("integration", "survey"), "note"] == note
+    assert rows.loc[("fragmented_systems", "code"), "note"] == note
+    # candidate_quality is both a Likert item and a code (present for all 24): told apart
+    assert rows.loc[("candidate_quality", "code"), "note"] == (
+        "not in the model: present for all n = 24 interviewees"
+    )
+    assert rows.loc[("candidate_quality", "code"), "n_present"] == 24
+
+
+def test_codes_as_drivers_on_the_example_with_a_smaller_rule(example):
+    """At 8 rows per predictor, 24 interviewees allow 3 predictors: integration and the two
+    most balanced codes, the same as relative_importance on the hand-joined frame."""
+    wide = vm.wide_codes(example["quantitized"])
+    counts = wide.drop(columns="participant_id").sum()
+    balance = np.minimum(counts, 24 - counts)
+    varying = balance[balance > 0]
+    expected = sorted(varying.index, key=lambda c: (-varying[c], list(wide.columns).index(c)))[:2]
     table = vm.codes_as_drivers(
         example["responses"],
         example["quantitized"],
         outcome="nps",
-        drivers=["integration", "support"],
-        codes=["fragmented_systems", "slow_support"],
+        drivers=["integration"],
+        rows_per_predictor=8,
         n_boot=50,
     )
-    assert set(table["n"]) == {24} and set(table["n_interviewed"]) == {24}
-    kinds = dict(zip(table["driver"], table["kind"], strict=True))
-    assert kinds == {
-        "integration": "survey",
-        "support": "survey",
-        "fragmented_systems": "code",
-        "slow_support": "code",
-    }
-    wide = vm.wide_codes(example["quantitized"])
+    fitted = table[table["included"]].reset_index(drop=True)
+    assert sorted(fitted["driver"]) == sorted(["integration", *expected])
     data = wide.merge(example["responses"], on="participant_id")
-    oracle = relative_importance(
-        data, "nps", ["integration", "support", "fragmented_systems", "slow_support"], n_boot=50
-    )
-    pd.testing.assert_frame_equal(table.drop(columns=["kind", "n_interviewed"]), oracle)
+    oracle = relative_importance(data, "nps", ["integration", *expected], n_boot=50)
+    np.testing.assert_array_equal(fitted["rescaled"].to_numpy(), oracle["rescaled"].to_numpy())
+    assert set(table["n_needed"]) == {24} and set(table["n"]) == {24}
 
 
-def test_codes_as_drivers_needs_enough_rows(example):
-    with pytest.raises(ValueError, match=r"n = 24 interviewed.*predictors \+ 10 = 27"):
-        vm.codes_as_drivers(
-            example["responses"],
-            example["quantitized"],
-            outcome="nps",
-            drivers=[d for d in LIKERT if d != "candidate_quality"],  # 5 + 12 codes = 17
-            n_boot=0,
-        )
-    with pytest.raises(ValueError, match=r"code\(s\) \['candidate_quality'\] have the name"):
-        vm.codes_as_drivers(
-            example["responses"],
-            example["quantitized"],
-            outcome="nps",
-            drivers=["candidate_quality"],
-            codes=["candidate_quality"],
-        )
+def test_codes_as_drivers_errors(example):
     with pytest.raises(ValueError, match=r"code\(s\) \['speed'\] are not in quantitized"):
         vm.codes_as_drivers(
             example["responses"],
@@ -625,6 +686,21 @@ def test_codes_as_drivers_needs_enough_rows(example):
             outcome="nps",
             drivers=["support"],
             codes=["speed"],
+        )
+    with pytest.raises(ValueError, match="rows_per_predictor must be a positive integer"):
+        vm.codes_as_drivers(
+            example["responses"],
+            example["quantitized"],
+            outcome="nps",
+            drivers=["support"],
+            rows_per_predictor=0,
+        )
+    with pytest.raises(ValueError, match=r"1 interviewee\(s\) are not in responses"):
+        vm.codes_as_drivers(
+            example["responses"][example["responses"]["participant_id"].ne("R0028")],
+            example["quantitized"],
+            outcome="nps",
+            drivers=["support"],
         )
 
 
@@ -718,6 +794,37 @@ def test_joint_display_applies_the_stated_rule(display_inputs):
     assert pd.isna(rows.loc["quiet", "driver"])
     assert "+80 pp" in rows.loc["worse", "inference_basis"]
     assert "convergent" in vm.INFERENCE_RULE and "20 percentage points" in vm.INFERENCE_RULE
+
+
+def test_joint_display_matches_codes_among_the_code_rows_of_codes_as_drivers(display_inputs):
+    """A codes_as_drivers table may list an item and a code under one name (kind tells them
+    apart): the code takes the code row's weight, a mapped code the item's."""
+    inputs = display_inputs
+    drivers = pd.DataFrame(
+        {
+            "driver": ["integration", "quiet", "quiet"],
+            "kind": ["survey", "survey", "code"],
+            "rescaled": [60.0, 25.0, 15.0],
+        }
+    )
+    display = vm.joint_display(
+        inputs["frequencies"],
+        inputs["prevalence"],
+        inputs["mentioner"],
+        drivers,
+        code_to_driver={"worse": "integration"},
+    ).set_index("code")
+    assert (display.loc["worse", "driver"], display.loc["worse", "driver_importance"]) == (
+        "integration",
+        60.0,
+    )
+    assert (display.loc["quiet", "driver"], display.loc["quiet", "driver_importance"]) == (
+        "quiet",
+        15.0,
+    )
+    assert pd.isna(display.loc["flip", "driver"]) and np.isnan(
+        display.loc["flip", "driver_importance"]
+    )
 
 
 def test_joint_display_significant_interview_half_and_silent_survey(display_inputs):
@@ -817,6 +924,110 @@ def test_example_joint_display_fragmented_systems_is_convergent(example):
     assert isinstance(row["quote_1"], str) and row["quote_1_source"].startswith("R")
     # integration is the top driver of NPS in the whole survey (planted truth 4)
     assert drivers["driver"].iloc[0] == "integration"
+
+
+def _gaps(prevalence: pd.DataFrame) -> pd.Series:
+    """Detractor minus promoter share (points) per code, from a code_prevalence table."""
+    first = prevalence.drop_duplicates("code").set_index("code")
+    sign = np.where(first["group_a"].eq("detractor"), 1.0, -1.0)
+    return (first["effect_size"] * sign).sort_values(ascending=False)
+
+
+@pytest.mark.slow
+def test_example_notebook_finds_the_theme_that_separates_detractors(example_run):
+    """The planted truth (studies/example/README.md, truths 4 and 6) as notebook 40 reports
+    it: fragmented_systems separates detractors from promoters in the survey comments (model
+    mapping, significant) and in the interviews (descriptive, 8/9 vs 4/8), the joint display
+    calls it convergent and names integration, the survey's top driver, beside it, and the
+    key findings carry it with a quote. In the model-mapped comments slow_support separates
+    about as strongly (both near +17 points), so the theme is checked to be among the two
+    largest gaps, not first."""
+    tables = example_run.run_dir / "tables"
+    calibration = pd.read_csv(tables / "codebook_calibration.csv").set_index("code")
+    assert calibration.loc["fragmented_systems", "kappa"] >= 0.4
+    assert calibration.loc["fragmented_systems", "is_reliable"]
+
+    comments = pd.read_csv(tables / "comment_code_prevalence.csv")
+    share = comments[comments["code"].eq("fragmented_systems")].set_index("nps_group")["pct"]
+    assert share["detractor"] > 3 * share["promoter"]
+    assert _per_code(comments).loc["fragmented_systems", "p_adj"] < 0.001
+    assert "fragmented_systems" in _gaps(comments).index[:2]
+    assert "fragmented_systems" in _gaps(pd.read_csv(tables / "code_prevalence.csv")).index[:2]
+
+    display = pd.read_csv(tables / "joint_display.csv").set_index("code")
+    row = display.loc["fragmented_systems"]
+    assert (row["inference"], row["driver"]) == ("convergent", "integration")
+    assert (row["interview_evidence"], row["survey_evidence"]) == ("descriptive", "significant")
+    assert row["nps_diff"] < -30
+    drivers = pd.read_csv(tables / "drivers.csv")
+    assert drivers["driver"].iloc[0] == "integration"
+
+    headlines = (example_run.run_dir / "headlines.json").read_text()
+    themes = [h for h in json.loads(headlines) if h.get("group") == "themes"]
+    theme = next(h for h in themes if "fragmented_systems" in h["label"])
+    assert theme["label"] == "Detractors raise fragmented_systems more than promoters"
+    assert theme["page"] == "40_mixed" and theme["anchor"] == "tbl-comment-code-prevalence"
+    assert theme["base"].startswith("survey comments: ") and "p_adj < 0.001" in theme["test"]
+    assert theme["quote_source"].startswith("interview R") and theme["quote"]
+    assert "related driver integration" in theme["detail"]
+
+    drivers_table = pd.read_csv(tables / "codes_as_drivers.csv")
+    assert set(drivers_table["n"]) == {24} and not drivers_table["included"].any()
+
+
+def test_agreed_presence_leaves_out_the_turns_the_coders_split_on():
+    """Two coders on four turns: both (t1), one (t2), none (t3), the other code only (t4)."""
+    segments = pd.DataFrame(
+        {
+            "segment_id": ["t1", "t2", "t3", "t4"],
+            "source": "a",
+            "participant_id": "p1",
+            "role": "participant",
+        }
+    )
+    codings = pd.DataFrame(
+        {
+            "source": "a",
+            "segment_id": ["t1", "t1", "t2", "t4", "t4"],
+            "code": ["sync", "sync", "sync", "price", "price"],
+            "coder": ["ana", "ben", "ana", "ana", "ben"],
+        }
+    )
+    agreed = voc.topics.agreed_presence(codings, segments, codes=["sync", "price"])
+    assert agreed.index.tolist() == ["t1", "t2", "t3", "t4"]
+    assert agreed["sync"].tolist()[:1] + agreed["sync"].tolist()[2:] == [1.0, 0.0, 0.0]
+    assert np.isnan(agreed.loc["t2", "sync"])
+    assert agreed["price"].tolist() == [0.0, 0.0, 0.0, 1.0]
+    consensus = vq.segment_presence(codings, segments, codes=["sync", "price"])
+    assert not consensus.loc["t2", "sync"]  # the consensus table calls the split turn absent
+    one_coder = voc.topics.agreed_presence(codings[codings["coder"].eq("ana")], segments)
+    assert not one_coder.isna().any().any()
+
+
+@pytest.mark.slow
+def test_the_mixed_notebook_alone_calibrates_as_the_topics_notebook_did(example_run, tmp_path):
+    """`voc run --only mixed` has no topics table to reuse and calibrates itself, the same way:
+    the survey half of the joint display is identical to the full run's, and each page says
+    where its calibration came from."""
+    import shutil
+
+    from voc.run import run_study
+
+    outputs = tmp_path / "outputs"
+    shutil.copytree(example_run.run_dir.parent / "cache", outputs / "example" / "cache")
+    study = Path(example_run.manifest["study"]["path"])
+    alone = run_study(study, only=["mixed"], outputs=outputs, progress=None)
+    assert [nb["status"] for nb in alone.manifest["notebooks"]] == ["succeeded"]
+    for name in ("mentioner_nps", "comment_code_prevalence", "joint_display"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(alone.run_dir / "tables" / f"{name}.csv"),
+            pd.read_csv(example_run.run_dir / "tables" / f"{name}.csv"),
+            obj=name,
+        )
+    page = (alone.run_dir / "report" / "40_mixed.html").read_text()
+    assert "calibrated here, as the topics notebook does" in page
+    full = (example_run.run_dir / "report" / "40_mixed.html").read_text()
+    assert "the topics notebook&#x27;s calibration (tables/codebook_calibration.csv)" in full
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,13 @@ import pandas as pd
 
 from voc._topic_docs import as_docs, as_embeddings
 
-__all__ = ["KAPPA_RELIABLE", "calibrate_codebook_map", "code_texts", "map_to_codebook"]
+__all__ = [
+    "KAPPA_RELIABLE",
+    "agreed_presence",
+    "calibrate_codebook_map",
+    "code_texts",
+    "map_to_codebook",
+]
 
 #: Codes whose calibrated kappa reaches this are marked ``is_reliable``.
 KAPPA_RELIABLE = 0.4
@@ -37,6 +43,66 @@ def code_texts(codebook: pd.DataFrame) -> list[str]:
         f"{code}: {text}" if isinstance(text, str) and text.strip() else str(code)
         for code, text in zip(codes, descriptions, strict=True)
     ]
+
+
+def agreed_presence(
+    codings: pd.DataFrame, segments: pd.DataFrame, *, codes: list[str] | None = None
+) -> pd.DataFrame:
+    """The human reference a model is calibrated against: the turns the coders agree on.
+
+    Participant turns x codes, as :func:`voc.qual.segment_presence`, with 1.0 where every
+    coder of the interview applied the code, 0.0 where none did, and missing where the coders
+    split. A disputed turn is neither a hit nor a miss for the model, so
+    :func:`calibrate_codebook_map` leaves it out for that code (it says so in
+    ``n_segments``). Counting it as absent, as the consensus rule alone would, marks the model
+    wrong exactly where one human coder saw the code, which lowers its kappa for reasons that
+    have nothing to do with the model. With one coder every turn is agreed.
+
+    Parameters
+    ----------
+    codings : DataFrame
+        The ``codings`` table (two or more coders for disputed turns to exist).
+    segments : DataFrame
+        The ``segments`` table.
+    codes : list of str, optional
+        The columns, in this order (default: every code coded, sorted).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``segment_id`` (participant turns of the coded interviews, in the order of
+        *segments*), one float column per code holding 1.0, 0.0 or NaN.
+
+    See Also
+    --------
+    voc.qual.segment_presence : the consensus (or any-coder, or one-coder) table.
+    calibrate_codebook_map : takes this table as ``human_codings_presence``.
+
+    References
+    ----------
+    Artstein, R., & Poesio, M. (2008). Inter-coder agreement for computational linguistics.
+    Computational Linguistics, 34(4), 555-596 (a reference standard is what the coders agree
+    on).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import voc.topics as vt
+    >>> segments = pd.DataFrame({"segment_id": ["t1", "t2", "t3"], "source": "a",
+    ...                          "participant_id": "p1", "role": "participant"})
+    >>> codings = pd.DataFrame({"source": "a", "segment_id": ["t1", "t1", "t2"],
+    ...                         "code": "sync", "coder": ["ana", "ben", "ana"]})
+    >>> vt.agreed_presence(codings, segments).reset_index()
+      segment_id  sync
+    0         t1   1.0
+    1         t2   NaN
+    2         t3   0.0
+    """
+    from voc.qual import segment_presence
+
+    everyone = segment_presence(codings, segments, coder="consensus", codes=codes)
+    anyone = segment_presence(codings, segments, coder=None, codes=codes)
+    return everyone.astype("float64").where(everyone.eq(anyone))
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -189,8 +255,10 @@ def calibrate_codebook_map(
 
     For each code, documents (transcript segments the humans coded) count as coded by the
     model when their cosine similarity to the code reaches the threshold; the threshold
-    that maximises Cohen's kappa with the humans' consensus (``voc.agreement.cohen_kappa``)
-    wins, ties to the highest threshold (fewest false positives). The kappa is optimistic:
+    that maximises Cohen's kappa with the humans (``voc.agreement.cohen_kappa``) wins, ties
+    to the highest threshold (fewest false positives). The humans' answer is the turns they
+    agree on (:func:`agreed_presence`): a turn the coders split on says nothing about whether
+    the model is right, and is left out. The kappa is optimistic:
     it is measured on the segments the threshold was tuned on; with few positives (< 10)
     treat it with care.
 
@@ -206,8 +274,10 @@ def calibrate_codebook_map(
     code_embeddings : array-like of shape (n_codes, dim) or DataFrame
         In the column order of ``human_codings_presence``, or a frame indexed by code.
     human_codings_presence : DataFrame
-        One row per segment, one column per code: 1/True where the coders' consensus applied
-        the code, 0/False where not; a missing value drops that segment for that code.
+        One row per segment, one column per code: 1/True where the coders applied the code,
+        0/False where they did not; a missing value drops that segment for that code. Pass
+        :func:`agreed_presence` (turns the coders split on are missing), not the consensus
+        table, which counts a turn only one coder coded as absent.
 
     Returns
     -------

@@ -149,7 +149,8 @@ def joint_display(
         :func:`mentioner_nps` (survey comments mapped to the same codes).
     drivers : DataFrame, optional
         :func:`voc.drivers.relative_importance` or :func:`codes_as_drivers`: ``driver,
-        rescaled``.
+        rescaled`` (and ``kind``: rows of kind ``"code"`` are matched to the code of that
+        name, the others through *code_to_driver*).
     quotes : DataFrame, optional
         :func:`voc.qual.exemplar_quotes`: ``code, participant_id, segment_id, text`` in rank
         order.
@@ -222,9 +223,17 @@ def joint_display(
     group = _group_column(prevalence)
     mapping = dict(code_to_driver or {})
     importance: pd.Series | None = None
+    is_code: np.ndarray | None = None
+    code_weights = pd.DataFrame()
     if drivers is not None:
         _require(drivers, "drivers", ["driver", "rescaled"], "voc.drivers.relative_importance")
-        importance = drivers.drop_duplicates("driver").set_index("driver")["rescaled"]
+        # codes_as_drivers lists codes (kind "code") beside the items; a code may share an
+        # item's name, so codes are matched among the code rows and items among the others
+        is_code = drivers["kind"].eq("code").to_numpy() if "kind" in drivers else None
+        items = drivers if is_code is None else drivers[~is_code]
+        importance = items.drop_duplicates("driver").set_index("driver")["rescaled"]
+        if is_code is not None:
+            code_weights = drivers[is_code].drop_duplicates("driver").set_index("driver")
         absent = sorted({d for d in mapping.values() if d not in importance.index})
         if absent:
             raise ValueError(
@@ -258,8 +267,13 @@ def joint_display(
         quant = _quant_half(srow, alpha)
         n_base = float(srow["n_mention"] + srow["n_other"]) if srow is not None else np.nan
         driver = mapping.get(code)
-        if driver is None and importance is not None and code in importance.index:
-            driver = code
+        weight = (
+            float(importance[driver]) if driver is not None and importance is not None else np.nan
+        )
+        if driver is None and importance is not None:
+            own = importance if is_code is None else code_weights["rescaled"]
+            if code in own.index:
+                driver, weight = code, float(own[code])
         quote = picked.get(code, [])
         low = srow.get("ci_low", np.nan) if srow is not None else np.nan
         high = srow.get("ci_high", np.nan) if srow is not None else np.nan
@@ -280,9 +294,7 @@ def joint_display(
                 if np.isfinite(low) and np.isfinite(high)
                 else "",
                 "driver": driver,
-                "driver_importance": float(importance[driver])
-                if driver is not None and importance is not None
-                else np.nan,
+                "driver_importance": weight,
                 "quote_1": quote[0][0] if len(quote) > 0 else None,
                 "quote_1_source": quote[0][1] if len(quote) > 0 else None,
                 "quote_2": quote[1][0] if len(quote) > 1 else None,

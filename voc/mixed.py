@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from voc._code_drivers import codes_as_drivers
 from voc._joint_display import INFERENCE_RULE, joint_display
 from voc._participants import check_id_column, interviewees, mask_id, match_participants
 from voc._prevalence import code_prevalence
@@ -391,120 +392,6 @@ def mentioner_nps(
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["p_adj"] = p_adjust(table["p_val"].to_numpy(dtype="float64"), adjust)
     return table.astype({"n_mention": np.int64, "n_other": np.int64})
-
-
-def codes_as_drivers(
-    responses: pd.DataFrame,
-    quantitized: pd.DataFrame,
-    *,
-    outcome: str,
-    drivers: Sequence[str],
-    codes: Sequence[str] | None = None,
-    method: str = "relative_weights",
-    n_boot: int = 1000,
-    random_state: int | None = 0,
-) -> pd.DataFrame:
-    """Relative importance of the Likert drivers and the presence of interview codes together.
-
-    Joins the survey answers of the interviewed respondents to :func:`wide_codes` and applies
-    :func:`voc.drivers.relative_importance` to *outcome* with *drivers* + *codes* as
-    predictors (complete rows only).
-
-    Parameters
-    ----------
-    responses : DataFrame
-        One row per ``participant_id`` with *outcome* and *drivers*.
-    quantitized : DataFrame
-        From :func:`quantitize_codes` (one row per participant and code).
-    outcome : str
-        The outcome column (e.g. the 0-10 NPS answer).
-    drivers : list of str
-        Numeric survey drivers (e.g. Likert items).
-    codes : list of str, optional
-        The codes to add as 0/1 predictors; default every code in *quantitized*.
-    method : {"relative_weights", "dominance"}, default="relative_weights"
-        See :func:`voc.drivers.relative_importance`.
-    n_boot : int, default=1000
-        Bootstrap replicates of the intervals (0 skips them).
-    random_state : int or None, default=0
-        Seed of the bootstrap.
-
-    Returns
-    -------
-    DataFrame
-        The columns of :func:`voc.drivers.relative_importance` (``driver, raw_weight,
-        rescaled, ci_low, ci_high, rank, r2, n``; ``n`` = complete interviewed rows used),
-        plus ``kind`` (``"survey"`` or ``"code"``) and ``n_interviewed`` (participants in
-        *quantitized*).
-
-    Raises
-    ------
-    ValueError
-        Fewer complete rows than predictors + 10 (naming n), interviewees not in the survey
-        or a code that is not in *quantitized*, a code named like the outcome or a driver, and the
-        errors of :func:`voc.drivers.relative_importance` (e.g. a code present for every
-        interviewee is constant).
-
-    Notes
-    -----
-    Interview samples are small and purposive: with n a little above p + 10 the shares are
-    very uncertain (see the bootstrap intervals) and describe the interviewees, not the
-    customer base. The minimum of p + 10 complete rows is a floor against fitting noise, not
-    a sample-size rule that makes the result reliable.
-
-    References
-    ----------
-    .. [1] Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
-       predictor variables in multiple regression. *Multivariate Behavioral Research*, 35(1),
-       1-19.
-    .. [2] Fetters, M. D., Curry, L. A., & Creswell, J. W. (2013). Achieving integration in
-       mixed methods designs: principles and practices. *Health Services Research*, 48(6 Pt
-       2), 2134-2156 (merging through data transformation).
-    """
-    from voc.drivers import relative_importance
-
-    check_id_column(responses, "responses")
-    wide = wide_codes(quantitized)
-    known = [c for c in wide.columns if c != "participant_id"]
-    code_cols = known if codes is None else list(dict.fromkeys(as_columns(codes, name="codes")))
-    unknown = [c for c in code_cols if c not in known]
-    if unknown:
-        raise ValueError(f"code(s) {unknown!r} are not in quantitized; allowed: {known}")
-    driver_cols = as_columns(drivers, name="drivers")
-    for name in [outcome, *driver_cols]:
-        if name not in responses.columns:
-            raise ValueError(f"column {name!r} is not in responses")
-    clash = [c for c in code_cols if c in (outcome, *driver_cols)]
-    if clash:
-        raise ValueError(
-            f"code(s) {clash} have the name of the outcome or of a survey driver; rename them, "
-            "e.g. quantitized.assign(code='code_' + quantitized['code'])"
-        )
-    not_surveyed = sorted(set(wide["participant_id"]) - set(responses["participant_id"]))
-    if not_surveyed:
-        raise ValueError(
-            f"{len(not_surveyed)} interviewee(s) are not in responses, e.g. {not_surveyed[:3]!r}; "
-            "match them first (voc.mixed.match_participants)"
-        )
-    data = wide[["participant_id", *code_cols]].merge(
-        responses[["participant_id", outcome, *driver_cols]],
-        on="participant_id",
-        how="left",
-        validate="one_to_one",
-    )
-    predictors = [*driver_cols, *code_cols]
-    n_complete = int(data[[outcome, *predictors]].notna().all(axis=1).sum())
-    if n_complete < len(predictors) + 10:
-        raise ValueError(
-            f"too few complete rows for codes_as_drivers: n = {n_complete} interviewed "
-            f"respondents have {outcome!r} and all {len(predictors)} predictors, and at least "
-            f"predictors + 10 = {len(predictors) + 10} are needed; use fewer drivers or codes"
-        )
-    table = relative_importance(
-        data, outcome, predictors, method=method, n_boot=n_boot, random_state=random_state
-    )
-    kind = np.where(table["driver"].isin(code_cols), "code", "survey")
-    return table.assign(kind=kind.astype(object), n_interviewed=len(wide))
 
 
 def comment_mentions(

@@ -7,11 +7,13 @@ through ``voc.io.save_*``. The study-level readers take a :class:`voc.Study` and
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 
 from voc.errors import Problem, StudyError
+from voc.io._calibration import codebook_calibration
 from voc.io.coding import read_codebook as _read_codebook_file
 from voc.io.coding import read_codings as _read_codings_file
 from voc.io.coding import validate_codings
@@ -20,6 +22,7 @@ from voc.io.files import (
     atomic_write_text,
     read_headlines,
     save_headline,
+    save_headlines,
     save_table,
     sha256_file,
 )
@@ -32,6 +35,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_inputs",
+    "codebook_calibration",
     "coding_issues",
     "export_refi",
     "id_rules",
@@ -46,8 +50,10 @@ __all__ = [
     "read_taguette_highlights",
     "redaction_log",
     "save_headline",
+    "save_headlines",
     "save_table",
     "sha256_file",
+    "study_corpus",
     "write_qdc",
     "write_qdpx",
 ]
@@ -171,27 +177,45 @@ def id_rules(study: Study) -> dict[str, object]:
 
 
 def _read_text_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    from voc.errors import InputError
+    import csv
+    import io
 
-    if not path.exists():
-        raise InputError(path, "file not found")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    missing = [c for c in columns if c not in table.columns]
+    from voc.errors import InputError
+    from voc.io.coding import _text
+
+    reader = csv.reader(io.StringIO(_text(path), newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in columns if c not in header]
     if missing:
-        raise InputError(path, f"expected columns {columns}, found {list(table.columns)}", line=1)
-    blank = (table[columns] == "").any(axis=1)
-    if blank.any():
-        raise InputError(path, "blank id", line=int(blank.to_numpy().nonzero()[0][0]) + 2)
+        raise InputError(path, f"expected columns {columns}, found {header}", line=1)
+    repeated = [c for c in columns if header.count(c) > 1]
+    if repeated:
+        raise InputError(path, "every column needs a unique name", line=1, column=repeated[0])
+    rows, lines = [], []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(
+                path, f"expected {len(header)} fields, found {len(row)}", line=reader.line_num
+            )
+        rows.append(row)
+        lines.append(reader.line_num)
+    table = pd.DataFrame(rows, columns=header, dtype=object, index=lines)[columns]
+    for column in columns:
+        blank = table[column].str.strip() == ""
+        if blank.any():
+            line = int(table.index[blank][0])
+            raise InputError(path, "blank id; expected an id", line=line, column=column)
     dup = table["interview_id"].duplicated()
     if dup.any():
-        line = int(dup.to_numpy().nonzero()[0][0]) + 2
         raise InputError(
             path,
             f"interview_id {table['interview_id'][dup].iloc[0]!r} appears twice",
-            line=line,
+            line=int(table.index[dup][0]),
             column="interview_id",
         )
-    return table[columns]
+    return table.reset_index(drop=True)
 
 
 def coding_issues(study: Study) -> pd.DataFrame:
@@ -231,7 +255,17 @@ def _study_codings(
     codings = codings[["source", "start", "end", "segment_id", "code", "coder"]]
     segments = read_segments(study) if segments is None else segments
     codebook = read_codebook(study) if codebook is None else codebook
-    problems = validate_codings(codings, segments, codebook, file=path, limit=None if warn else 20)
+    lengths = None
+    if codings["segment_id"].isna().any():  # offsets: they must lie inside the text
+        lengths = {name: len(text) for name, text in _transcript_texts(study).items()}
+    problems = validate_codings(
+        codings,
+        segments,
+        codebook,
+        file=path,
+        limit=None if warn else 20,
+        text_lengths=lengths,
+    )
     if problems and not warn:
         raise StudyError(problems)
     bad = {p.line for p in problems}
@@ -246,6 +280,21 @@ def _study_codings(
         codings = resolved[["source", "start", "end", "segment_id", "code", "coder"]]
     table = pd.DataFrame(issues, columns=["line", "column", "problem"])
     return codings, table
+
+
+def study_corpus(study: Study) -> list[str]:
+    """Every text of *study* that voc embeds: comments, participants' turns, code definitions.
+
+    Pass it as ``corpus=`` to ``voc.embeddings.embed`` so that a backend fitted on a corpus
+    (``tfidf``) puts everything in one space, whichever notebook or cell embeds what.
+    """
+    from voc.topics import code_texts
+
+    texts = read_documents(study)["text"].astype(str).tolist()
+    codebook = read_codebook(study) if study.interviews is not None else None
+    if codebook is not None:
+        texts += code_texts(codebook)
+    return texts
 
 
 def read_documents(study: Study, *, origin: str | None = None) -> pd.DataFrame:
@@ -378,6 +427,7 @@ def check_inputs(study: Study) -> dict[str, int]:
     """
     problems: list[Problem] = []
     summary: dict[str, int] = {}
+    engine = None
     if study.privacy is not None:
         from voc.io._pseudonyms import pseudonymizer
 
@@ -419,6 +469,19 @@ def check_inputs(study: Study) -> dict[str, int]:
                     summary["codings left out (unmatched_codings: warn)"] = len(skipped)
             except StudyError as exc:
                 problems += exc.problems
+        if iv.participant_ids.mapping is not None:
+            try:
+                summary["participant id mappings"] = len(id_rules(study)["mapping"])
+            except StudyError as exc:
+                problems += exc.problems
     if problems:
+        # One problem once (a broken roster fails every reader); with a roster, a message never
+        # shows a name from it, an e-mail address or a phone number found in a bad cell.
+        problems = list(dict.fromkeys(problems))
+        if engine is not None:
+            problems = [
+                dataclasses.replace(p, message=engine.pseudonymize_text(p.message))
+                for p in problems
+            ]
         raise StudyError(problems)
     return summary
