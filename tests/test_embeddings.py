@@ -359,3 +359,26 @@ def test_static_model_is_written_atomically(tmp_path, monkeypatch):
     assert E.prepare_static_model(models_dir=tmp_path).startswith("Distilled the static")
     assert [p.name for p in tmp_path.iterdir()] == [E._static_folder(tmp_path)[1].name]
     assert "distilled earlier" in E.prepare_static_model(models_dir=tmp_path)
+
+
+def test_tfidf_with_a_corpus_puts_separate_calls_in_one_space() -> None:
+    """Comments, turns and code definitions embedded in separate calls can be compared."""
+    corpus = [
+        "invoices and fees are confusing",
+        "support answers slowly",
+        "the sync with our HR system breaks",
+        "pricing page hides fees",
+        "support ticket closed without answer",
+        "integration with the ATS fails",
+    ]
+    comments = embed(corpus[:3], backend="tfidf", corpus=corpus)
+    codes = embed(
+        ["fees pricing", "support answer", "integration sync"], backend="tfidf", corpus=corpus
+    )
+    assert comments.shape[1] == codes.shape[1]
+    nearest = (comments @ codes.T).argmax(axis=1)
+    assert nearest.tolist() == [0, 1, 2]
+    whole = embed(corpus, backend="tfidf")
+    np.testing.assert_allclose(np.abs(comments), np.abs(whole[:3]), atol=1e-5)
+    # the space is fixed by the corpus: the backends with a fixed space ignore it
+    assert embed(corpus[:2], backend="tfidf", corpus=corpus).shape == (2, whole.shape[1])

@@ -483,8 +483,9 @@ def test_example_comments_planted_integration_theme(example) -> None:
     )
     assert is_systems.any()
     topic = int(result.topics.loc[is_systems, "topic"].iloc[0])
-    for _, row in result.topics.iterrows():  # our keywords are BERTopic's own, renumbered
-        assert result.model.get_topic(row["model_topic"])[0][0] == row["keywords"][0]
+    ids = result.model_topic_ids  # our keywords are BERTopic's own, renumbered
+    for _, row in result.topics.iterrows():
+        assert result.model.get_topic(ids[row["topic"]])[0][0] == row["keywords"][0]
     groups = responses.assign(nps_group=voc.survey.nps_group(responses["nps"]))
     prevalence = vt.topics_by_group(
         result.doc_topics, groups[["participant_id", "nps_group"]], by="nps_group"

@@ -18,18 +18,18 @@ import pandas as pd
 from voc._topic_docs import Docs, as_docs, as_embeddings, content_order
 from voc._topic_select import (
     N_TOP_WORDS,
-    choose_k,
     clean_texts,
-    k_range,
     stop_words,
     top_words,
     vocabulary,
 )
 
-__all__ = ["METHODS", "OUTLIER_LABEL", "TopicResult", "build_topic_model", "fit_topics"]
+__all__ = ["ENGINES", "METHODS", "OUTLIER_LABEL", "TopicResult", "build_topic_model", "fit_topics"]
 
 #: ``method=`` values of `fit_topics` ("auto" is "kmeans").
 METHODS = ("auto", "kmeans", "hdbscan")
+#: ``engine=`` values of `fit_topics`.
+ENGINES = ("local", "dask")
 #: ``topic_label`` of documents in no topic (HDBSCAN outliers, topic -1).
 OUTLIER_LABEL = "(outliers)"
 _N_COMPONENTS = 10  # PCA dimensions before k-means
@@ -43,9 +43,6 @@ class TopicResult:
 
     Attributes
     ----------
-    model : bertopic.BERTopic
-        The fitted model. It was fitted on the documents in voc's content order and keeps
-        BERTopic's own topic ids (``topics.model_topic``); use the tables below.
     doc_topics : DataFrame
         One row per document, in input order: ``doc_id``, ``participant_id`` (when the input
         had it), ``topic`` (-1 = outlier), ``topic_label``, ``score`` (cosine similarity of the
@@ -56,22 +53,29 @@ class TopicResult:
         ``label`` (the top 3 keywords, skipping one that shares a word with a kept one),
         ``size``, ``share``, ``keywords`` (top 10 by c-TF-IDF, ties alphabetical; list),
         ``representative_docs`` and ``representative_doc_ids`` (the 3 documents closest to
-        the centroid, ties in content order), and ``model_topic`` (the id inside ``model``).
+        the centroid, ties by content).
     outlier_share : float
         Share of documents HDBSCAN put in no topic (before any reassignment); 0 for k-means.
     method : str
         "kmeans" or "hdbscan".
     n_topics_criterion : str
-        How the number of topics was chosen.
+        How the number of topics was chosen (and, for a large corpus, the fit sample).
     selection : DataFrame or None
         The k search (``k, coherence, diversity, quality, silhouette, min_size,
         quality_smoothed, is_admissible, is_chosen``) when `fit_topics` chose k, else None.
     centroids : ndarray or None
         Unit-length mean embedding of each topic 0, 1, ... (rows in topic order), the
         reference of ``score`` and of the representative documents.
+    fitted : FittedKMeans or None
+        k-means only: the fitted reduction and k-means that `assign_topics` uses to place
+        new documents.
+    model : bertopic.BERTopic
+        The equivalent BERTopic model. For k-means it is built on first access from the
+        documents and their topics (BERTopic's manual topic modelling), so the default
+        pipeline never pays BERTopic's import; ``model_topic_ids`` maps voc's topic numbers
+        to the model's.
     """
 
-    model: Any = field(repr=False)
     doc_topics: pd.DataFrame = field(repr=False)
     topics: pd.DataFrame = field(repr=False)
     outlier_share: float
@@ -79,11 +83,50 @@ class TopicResult:
     n_topics_criterion: str
     selection: pd.DataFrame | None = field(default=None, repr=False)
     centroids: np.ndarray | None = field(default=None, repr=False)
+    fitted: Any = field(default=None, repr=False)
+    _cluster_topic: np.ndarray | None = field(default=None, repr=False)
+    _model_source: Any = field(default=None, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def model(self) -> Any:
+        if "model" not in self._cache:
+            self._cache["model"], self._cache["ids"] = self._model_source()
+        return self._cache["model"]
+
+    @property
+    def model_topic_ids(self) -> dict[int, int]:
+        """voc topic number -> the topic id inside `model`."""
+        self.model  # noqa: B018 - builds it
+        return dict(self._cache["ids"])
+
+
+def _bertopic_from_assignments(
+    texts: list[str], vectors: np.ndarray, topics: np.ndarray, vocab: list[str]
+) -> tuple[Any, dict[int, int]]:
+    """A BERTopic fitted on given assignments (``BaseCluster``: no clustering of its own)."""
+    bertopic = _import_bertopic()
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    model = _assemble(BaseDimensionalityReduction(), BaseCluster(), vocab)
+    with _quiet_bertopic():
+        model.fit(texts, embeddings=vectors, y=np.asarray(topics))
+    del bertopic
+    theirs = np.asarray(model.topics_, dtype=np.int64)
+    ids = {
+        int(t): int(m) for t, m in zip(np.asarray(topics).tolist(), theirs.tolist(), strict=True)
+    }
+    return model, ids
 
 
 def _import_bertopic() -> Any:
+    import warnings
+
     try:
-        import bertopic
+        with warnings.catch_warnings():  # umap: "Tensorflow not installed; ParametricUMAP ..."
+            warnings.simplefilter("ignore", ImportWarning)
+            import bertopic
     except ImportError as error:  # pragma: no cover - bertopic is a core dependency
         raise ImportError(
             "voc.topics needs BERTopic: pip install 'bertopic>=0.16.4' (or pip install voc)"
@@ -293,8 +336,8 @@ def _tables(
     model_topics: np.ndarray,
     is_outlier: np.ndarray,
     model: Any,
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """doc_topics, topics and centroids from the fit (all arrays in content order)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, dict[int, int]]:
+    """doc_topics, topics, centroids and voc -> model topic ids (arrays in content order)."""
     n = len(model_topics)
     unit = _normalise(sorted_embeddings)
     ids = sorted(set(model_topics.tolist()))
@@ -328,12 +371,9 @@ def _tables(
                 "keywords": list(keywords[t]) if t != -1 else [],
                 "representative_docs": [docs.texts[order[i]] for i in picks],
                 "representative_doc_ids": [docs.doc_ids[order[i]] for i in picks],
-                "model_topic": int(t),
             }
         )
-    topics = pd.DataFrame.from_records(records).astype(
-        {"topic": "int64", "size": "int64", "model_topic": "int64"}
-    )
+    topics = pd.DataFrame.from_records(records).astype({"topic": "int64", "size": "int64"})
     labels = dict(zip(topics["topic"], topics["label"], strict=True))
     topic_sorted = np.array([new_id[t] for t in model_topics.tolist()], dtype=np.int64)
     back = np.empty(n, dtype=np.int64)
@@ -345,7 +385,7 @@ def _tables(
     doc_topics["topic_label"] = [labels[t] for t in doc_topics["topic"]]
     doc_topics["score"] = score[back]
     doc_topics["is_outlier"] = is_outlier[back]
-    return doc_topics, topics, centroids
+    return doc_topics, topics, centroids, {int(v): int(t) for t, v in new_id.items()}
 
 
 def fit_topics(
@@ -360,6 +400,10 @@ def fit_topics(
     reduce_outliers: bool = True,
     reduction_model: Any = None,
     cluster_model: Any = None,
+    max_fit_docs: int = 20_000,
+    engine: str = "local",
+    scheduler: Any = None,
+    partition_size: int = 20_000,
 ) -> TopicResult:
     """Topics of short texts with BERTopic: reproducible, order-free and keyed by content.
 
@@ -476,6 +520,20 @@ def fit_topics(
             "documents by hand"
         )
     n_topics = _check_n_topics(n_topics, n, method)
+    max_fit_docs = _check_int("max_fit_docs", max_fit_docs, needed)
+    partition_size = _check_int("partition_size", partition_size, 1)
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}; got {engine!r}")
+    if method == "kmeans":
+        return _fit_kmeans(
+            docs, embeddings, backend=backend, n_topics=n_topics,
+            min_topic_size=min_topic_size, random_state=random_state,
+            reduction_model=reduction_model, cluster_model=cluster_model,
+            max_fit_docs=max_fit_docs, engine=engine, scheduler=scheduler,
+            partition_size=partition_size,
+        )  # fmt: skip
+    if engine != "local":
+        raise ValueError("engine='dask' places documents by k-means: use method='kmeans'")
     if embeddings is None:
         vectors = _embed(docs, content_order(docs), backend, random_state)
     else:
@@ -488,6 +546,45 @@ def fit_topics(
         docs, order, sorted_vectors, clean, vocab, method, n_topics, min_topic_size,
         random_state, reduce_outliers, reduction_model, cluster_model,
     )  # fmt: skip
+
+
+def _fit_kmeans(docs: Docs, embeddings: Any, **options: Any) -> TopicResult:
+    from voc._topic_kmeans import fit_kmeans
+
+    n = len(docs)
+    vectors = None if embeddings is None else as_embeddings(embeddings, n)
+    random_state = options["random_state"]
+    parts = fit_kmeans(
+        docs,
+        vectors,
+        make_reducer=lambda n_docs, dim: _default_reduction(n_docs, dim, random_state),
+        make_kmeans=lambda k: _kmeans(k, random_state),
+        **options,
+    )
+    doc_topics = parts["doc_topics"]
+
+    def source() -> tuple[Any, dict[int, int]]:
+        used = vectors
+        if used is None:
+            used = _embed(docs, content_order(docs), options["backend"], random_state)
+        order = content_order(docs, used)
+        topics = doc_topics["topic"].to_numpy()[order]
+        return _bertopic_from_assignments(
+            [docs.texts[i] for i in order], used[order], topics, parts["fitted"].vocabulary
+        )
+
+    return TopicResult(
+        doc_topics=doc_topics,
+        topics=parts["topics"],
+        outlier_share=0.0,
+        method="kmeans",
+        n_topics_criterion=parts["criterion"],
+        selection=parts["selection"],
+        centroids=parts["centroids"],
+        fitted=parts["fitted"],
+        _cluster_topic=parts["cluster_topic"],
+        _model_source=source,
+    )
 
 
 def _fit(
@@ -504,47 +601,21 @@ def _fit(
     reduction_model: Any,
     cluster_model: Any,
 ) -> TopicResult:
+    """UMAP + HDBSCAN through BERTopic (``method="hdbscan"``)."""
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
-    n, dim = sorted_vectors.shape
+    n = sorted_vectors.shape[0]
     sorted_texts = [docs.texts[i] for i in order]
-    selection = None
-    options: dict[str, Any] = {"min_topic_size": min_topic_size}
+    options: dict[str, Any] = {"min_topic_size": min_topic_size, "nr_topics": n_topics}
     with threadpool_limits(limits=1):
-        if method == "kmeans":
-            reducer = (
-                clone(reduction_model)
-                if reduction_model is not None
-                else _default_reduction(n, dim, random_state)
-            )
-            if cluster_model is not None:
-                clusterer, criterion = clone(cluster_model), "given cluster_model"
-            elif isinstance(n_topics, int):
-                clusterer = _kmeans(n_topics, random_state)
-                criterion = f"n_topics={n_topics} given"
-            else:
-                low, high = k_range(n, min_topic_size, n_topics)
-                reduced = clone(reducer).fit_transform(sorted_vectors)
-                selection = choose_k(
-                    reduced, clean, vocab, k_low=low, k_high=high,
-                    min_topic_size=min_topic_size, random_state=random_state,
-                    make_cluster=lambda k: _kmeans(k, random_state),
-                )  # fmt: skip
-                clusterer, criterion = _kmeans(selection.k, random_state), selection.criterion
-        else:
-            reducer = (
-                clone(reduction_model) if reduction_model is not None else _umap(n, random_state)
-            )
-            clusterer = (
-                clone(cluster_model) if cluster_model is not None else _hdbscan(min_topic_size)
-            )
-            options["nr_topics"] = n_topics
-            criterion = (
-                f"HDBSCAN density clusters (min_cluster_size={min_topic_size}) on UMAP "
-                f"(random_state={random_state})"
-                + (f", merged to {n_topics} by BERTopic's topic reduction" if n_topics else "")
-            )
+        reducer = clone(reduction_model) if reduction_model is not None else _umap(n, random_state)
+        clusterer = clone(cluster_model) if cluster_model is not None else _hdbscan(min_topic_size)
+        criterion = (
+            f"HDBSCAN density clusters (min_cluster_size={min_topic_size}) on UMAP "
+            f"(random_state={random_state})"
+            + (f", merged to {n_topics} by BERTopic's topic reduction" if n_topics else "")
+        )
         model = _assemble(reducer, clusterer, vocab, **options)
         with _quiet_bertopic():
             model.fit(sorted_texts, embeddings=sorted_vectors)
@@ -565,14 +636,15 @@ def _fit(
                     vectorizer_model=model.vectorizer_model,
                     ctfidf_model=model.ctfidf_model,
                 )
-    doc_topics, table, centroids = _tables(docs, order, sorted_vectors, topics, is_outlier, model)
+    doc_topics, table, centroids, ids = _tables(
+        docs, order, sorted_vectors, topics, is_outlier, model
+    )
     return TopicResult(
-        model=model,
         doc_topics=doc_topics,
         topics=table,
         outlier_share=float(is_outlier.mean()),
         method=method,
         n_topics_criterion=criterion,
-        selection=selection.table if selection is not None else None,
         centroids=centroids,
+        _model_source=lambda: (model, ids),
     )

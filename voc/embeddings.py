@@ -338,6 +338,15 @@ class _TfidfBackend:
         self.identity = self.corpus_identity(_cache.text_keys(texts))
         return _normalise(vectors)
 
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """Embed *texts* in the space fitted by the last ``encode`` (unnormalised)."""
+        if self.vectorizer_ is None:
+            raise RuntimeError("the tfidf backend is not fitted: call encode(corpus) first")
+        matrix = self.vectorizer_.transform(list(texts))
+        if self.svd_ is None:
+            return matrix.toarray()
+        return self.svd_.transform(matrix)
+
     def corpus_identity(self, keys: np.ndarray) -> str:
         """The identity of this backend fitted on the texts with these keys (sha256, in order)."""
         return f"{self._base}:{_cache.corpus_digest(keys)}"
@@ -419,6 +428,7 @@ def embed(
     cache_dir: str | Path | None = None,
     batch_size: int = 64,
     random_state: int = 0,
+    corpus: Sequence[str] | None = None,
     **options: Any,
 ) -> np.ndarray:
     """Embed texts with an offline backend, reusing vectors cached on disk.
@@ -441,6 +451,11 @@ def embed(
         Texts per forward pass (speed only: the vectors do not depend on it).
     random_state : int, default=0
         Seed of the backends that draw random numbers (``tfidf``'s SVD).
+    corpus : sequence of str, optional
+        For a backend fitted on a corpus (``tfidf``): fit it on *corpus* and embed *texts*
+        in that space, so that texts embedded in separate calls (survey comments, interview
+        turns, code definitions) can be compared. ``voc.io.study_corpus(study)`` gives every
+        text of a study. Ignored by the other backends, whose space is fixed.
     **options
         Passed to the backend's factory (see ``get_backend``).
 
@@ -484,6 +499,11 @@ def embed(
 
     keys = _cache.text_keys(texts)
     folder = None
+    if corpus is not None and getattr(model, "corpus_dependent", False):
+        model.encode(_as_texts(corpus))  # fits the space
+        vectors = _normalise(model.transform(texts))
+        _check_shape(vectors, len(texts), model)
+        return vectors
     if getattr(model, "corpus_dependent", False):
         identity = _corpus_identity(model, keys)  # before encode: it may change the backend
         unique, first = np.unique(keys, return_index=True)

@@ -279,6 +279,13 @@ class TopicSettings(_Model):
     backend: str = "tfidf"
     min_topic_size: int = Field(default=10, ge=2)
     nr_topics: int | None = Field(default=None, ge=2)
+    #: "local" (this process) or "dask" (place the documents on a Dask cluster)
+    engine: Literal["local", "dask"] = "local"
+    #: dask only: a scheduler address ("tcp://host:8786") or a number of local workers;
+    #: empty = a LocalCluster with one worker per core
+    scheduler: str | int | None = None
+    #: k-means is fitted on a content-keyed sample of at most this many documents
+    max_fit_docs: int = Field(default=20_000, ge=20)
 
 
 class AnalysisSettings(_Model):
@@ -537,10 +544,21 @@ def load_study(path: str | Path) -> Study:
             hint = suggest(path.name, siblings)
         raise StudyError([Problem(file, f"no study here: {file} does not exist.{hint}")])
     file = file.resolve()
+    raw = file.read_bytes()
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise StudyError([Problem(file, f"study.yaml must be UTF-8 text ({exc.reason})")]) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise StudyError(
+            [
+                Problem(
+                    file,
+                    f"study.yaml must be UTF-8 text, but byte 0x{raw[exc.start]:02x} at byte "
+                    f"offset {exc.start} is not valid UTF-8 ({exc.reason}); save it as UTF-8",
+                    line=line,
+                )
+            ]
+        ) from None
     try:
         root = yaml.compose(text, Loader=_UniqueKeyLoader)
         data = yaml.load(text, Loader=_UniqueKeyLoader)

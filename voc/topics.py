@@ -21,8 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from voc._codebook_map import KAPPA_RELIABLE, calibrate_codebook_map, code_texts, map_to_codebook
+from voc._codebook_map import (
+    KAPPA_RELIABLE,
+    agreed_presence,
+    calibrate_codebook_map,
+    code_texts,
+    map_to_codebook,
+)
 from voc._topic_groups import topics_by_group
+from voc._topic_kmeans import assign_topics
 from voc._topic_model import METHODS, OUTLIER_LABEL, TopicResult, build_topic_model, fit_topics
 from voc._topic_stability import STABILITY_THRESHOLD, topic_stability
 
@@ -32,7 +39,9 @@ __all__ = [
     "OUTLIER_LABEL",
     "STABILITY_THRESHOLD",
     "TopicResult",
+    "agreed_presence",
     "align",
+    "assign_topics",
     "build_topic_model",
     "calibrate_codebook_map",
     "code_shares",
