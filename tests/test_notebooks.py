@@ -63,6 +63,13 @@ def test_example_tables_hold_real_numbers(example_run) -> None:
     assert set(exported["cases"]["case"]) == set(interviews["participant_id"])
     headlines = {h["key"] for h in json.loads((example_run.run_dir / "headlines.json").read_text())}
     assert {"nps", "interviews"} <= headlines
+    # sentiment by topic: one row per comment topic, counts adding up to the scored comments
+    topics = pd.read_csv(tables / "comment_topics.csv")
+    by_topic = pd.read_csv(tables / "sentiment_by_topic.csv")
+    assert set(by_topic["group"]) == set(topics["label"])
+    assert by_topic["n"].sum() == len(pd.read_csv(tables / "sentiment.csv"))
+    assert (by_topic["ci_low"] <= by_topic["mean"]).all()
+    assert (by_topic["mean"] <= by_topic["ci_high"]).all()
 
 
 def test_a_survey_only_study_skips_what_does_not_apply(tiny_survey_study: Path) -> None:
