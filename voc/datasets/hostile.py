@@ -344,7 +344,7 @@ def _study_yaml() -> str:
             "random_seed": 7,
             "min_base": 30,
             "suppress_below": 5,
-            "topics": {"backend": "minilm", "min_topic_size": 8},
+            "topics": {"min_topic_size": 8},
             "code_drivers": dict(_CODE_DRIVERS),
         },
     }
