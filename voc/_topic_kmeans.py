@@ -45,6 +45,7 @@ def _fit_sample(
     cluster_model: Any,
     make_reducer: Any,
     make_kmeans: Any,
+    make_search_kmeans: Any,
 ) -> tuple[Any, Any, np.ndarray, list[str], str, Any, np.ndarray]:
     """Fit reduction and k-means on the sample (in content order); its labels in sample order."""
     from sklearn.base import clone
@@ -73,7 +74,7 @@ def _fit_sample(
             selection = choose_k(
                 reduced, clean, vocab, k_low=low, k_high=high,
                 min_topic_size=min_topic_size, random_state=random_state,
-                make_cluster=make_kmeans,
+                make_cluster=make_search_kmeans,
             )  # fmt: skip
             clusterer, criterion = make_kmeans(selection.k), selection.criterion
         clusterer.fit(reduced)
@@ -108,6 +109,7 @@ def fit_kmeans(
     partition_size: int,
     make_reducer: Any,
     make_kmeans: Any,
+    make_search_kmeans: Any,
 ) -> dict[str, Any]:
     """Fit on a content-keyed sample, then place every document; the pieces of a TopicResult."""
     from voc._topic_model import _embed
@@ -131,6 +133,7 @@ def fit_kmeans(
         docs, positions, sample_vectors, n_topics=n_topics, min_topic_size=min_topic_size,
         random_state=random_state, reduction_model=reduction_model,
         cluster_model=cluster_model, make_reducer=make_reducer, make_kmeans=make_kmeans,
+        make_search_kmeans=make_search_kmeans,
     )  # fmt: skip
     fitted = FittedKMeans(
         reducer, kmeans, centroids, vocab, backend, {"random_state": random_state}

@@ -233,6 +233,6 @@ def choose_k(
         f"topic diversity of the top-{N_TOP_WORDS} c-TF-IDF unigrams per topic "
         f"(Dieng et al. 2020), smoothed = mean over k-1, k, k+1; admissible = every topic "
         f">= {min_topic_size} documents; "
-        f"k-means random_state={random_state}"
+        f"k-means random_state={random_state}, 3 restarts per k tried and 10 for the final fit"
     )
     return Selection(k, table, criterion)
