@@ -163,3 +163,24 @@ def test_dask_engine_on_a_two_worker_local_cluster_equals_local() -> None:
     pd.testing.assert_frame_equal(local.topics, remote.topics)
     pd.testing.assert_frame_equal(local_static.doc_topics, remote_static.doc_topics)
     pd.testing.assert_frame_equal(local_static.topics, remote_static.topics)
+
+
+def test_topic_colours_follow_content_not_numbering() -> None:
+    from voc.report import TOPIC_PALETTE, topic_colours, topic_sizes_chart
+
+    labels = ["fees, invoice, price", "slow, support, ticket", "filter, search", "api, sync"]
+    colours = topic_colours(labels)
+    assert colours == topic_colours(labels[::-1])  # order and numbering do not matter
+    assert len(set(colours.values())) == len(labels)
+    assert set(colours.values()) <= set(TOPIC_PALETTE)
+    texts, vectors, _ = _corpus(400)
+    result = vt.fit_topics(texts, embeddings=vectors, n_topics=4)
+    permuted = np.random.default_rng(1).permutation(400)
+    again = vt.fit_topics(
+        [texts[i] for i in permuted], embeddings=vectors[permuted], n_topics=4, random_state=0
+    )
+    assert topic_colours(result.topics["label"]) == topic_colours(again.topics["label"])
+    chart = topic_sizes_chart(result.topics)
+    svg = chart._repr_svg_()[0]
+    for colour in topic_colours(result.topics["label"]).values():
+        assert colour in svg.lower()

@@ -18,8 +18,10 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from voc._findings import anchor_id, segment_findings, table_name, theme_findings
+from voc._topic_chart import TOPIC_PALETTE, topic_colours, topic_sizes_chart
 
 __all__ = [
+    "TOPIC_PALETTE",
     "Colophon",
     "colophon",
     "escape",
@@ -30,6 +32,8 @@ __all__ = [
     "segment_findings",
     "skipped",
     "theme_findings",
+    "topic_colours",
+    "topic_sizes_chart",
 ]
 
 CSP = (
@@ -117,6 +121,8 @@ MAX_CELL_CHARS = 2_000
 MAX_QUOTE_CHARS = 5_000
 #: Longest chart label (tick labels, titles): charts are read at a glance.
 MAX_LABEL_CHARS = 60
+#: A table in a report page shows at most this many rows; a note points to the saved CSV.
+MAX_TABLE_ROWS = 100
 
 
 def _clip(text: Any, limit: int = MAX_CELL_CHARS) -> str:
@@ -415,12 +421,25 @@ class Table:
         self, frame: Any, *, digits: int = 1, caption: str = "", name: str | None = None
     ) -> None:
         self.frame, self.digits, self.caption = frame, digits, caption
-        self.anchor = anchor_id(table_name(frame) if name is None else name)
+        self.name = table_name(frame) if name is None else name
+        self.anchor = anchor_id(self.name)
+
+    def _more_rows(self) -> str:
+        """The note under a table cut to ``MAX_TABLE_ROWS`` rows ("" when it is not cut)."""
+        n_rows = len(self.frame)
+        if n_rows <= MAX_TABLE_ROWS:
+            return ""
+        where = (
+            f"the full table is in tables/{self.name}.csv"
+            if self.name
+            else "the other rows are not shown"
+        )
+        return f'<p class="note">First {MAX_TABLE_ROWS:,} of {n_rows:,} rows; {escape(where)}.</p>'
 
     def _repr_html_(self) -> str:
         import pandas as pd
 
-        frame = self.frame.copy()
+        frame = self.frame.head(MAX_TABLE_ROWS).copy()
         for col in frame.columns:
             if pd.api.types.is_float_dtype(frame[col]):
                 frame[col] = frame[col].round(self.digits)
@@ -441,9 +460,10 @@ class Table:
             float_format=lambda v: f"{v:,.{self.digits}f}",
         )
         caption = f"<p><strong>{escape(_clip(self.caption))}</strong></p>" if self.caption else ""
+        body = f'<div class="table-wrap">{body}</div>{self._more_rows()}'
         if self.anchor:
-            return f'<div id="{self.anchor}">{caption}<div class="table-wrap">{body}</div></div>'
-        return f'{caption}<div class="table-wrap">{body}</div>'
+            return f'<div id="{self.anchor}">{caption}{body}</div>'
+        return f"{caption}{body}"
 
     def __repr__(self) -> str:
         return repr(self.frame)
@@ -454,6 +474,9 @@ def table(frame: Any, *, digits: int = 1, caption: str = "", name: str | None = 
 
     The table gets the anchor ``tbl-<name>`` (links from the index's key findings land on it);
     *name* defaults to the name *frame* was saved under with ``voc.io.save_table``.
+    A page shows at most ``MAX_TABLE_ROWS`` (100) rows, then a note with the row count and
+    where the full table is (``tables/<name>.csv``), so a table of a million respondents
+    keeps the page small.
     """
     return Table(frame, digits=digits, caption=caption, name=name)
 
