@@ -86,6 +86,11 @@ KINDS = ("person", "company", "place", "email", "phone", "url")
 _PREFIX = {"person": "Person", "company": "Company", "place": "Place"}
 _MIN_KEY_BYTES = 16
 _VERSION = "voc-pseudonym-v1"
+# Suffixes `Pseudonymizer.pseudonymize_path` keeps: the files a study reads and voc writes.
+_FILE_SUFFIXES = frozenset(
+    {".txt", ".md", ".docx", ".odt", ".vtt", ".srt", ".csv", ".tsv", ".xlsx", ".xls", ".sav"}
+    | {".zip", ".json", ".yaml", ".yml", ".qdpx", ".qdc", ".ipynb", ".html", ".parquet", ".key"}
+)
 
 # ----------------------------------------------------------------------------------------------
 # Roster
@@ -279,6 +284,7 @@ _PROTECTED = re.compile(
     r"(?<![\w-])(?:(?:email|person|company|place)-[0-9a-f]{4,64}@example\.invalid"
     r"|(?:Person|Company|Place)-[0-9A-F]{4,64}|\[(?:phone|url)-[0-9a-f]{8,64}\])(?!\w)"
 )
+_GLUED = re.compile(r"_(?=(?:email|person|company|place)-|(?:Person|Company|Place)-|\[)")
 _URL = re.compile(r"(?<![\w@./-])(?:https?://|www\.)[^\s<>\"'\x00]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\"*"
 
@@ -587,6 +593,38 @@ class Pseudonymizer:
         if found:
             return found[1]
         return self._emails.get(str(_email_identity(name)))
+
+    def pseudonymize_path(self, path: str) -> str:
+        """*path* (a file name or a ``/``-separated path) with every part pseudonymised.
+
+        Each folder and file name is pseudonymised on its own, a file's suffix (``.docx``) kept.
+        ``_`` counts as a space too, so ``R0007_Jane_Doe.docx`` becomes
+        ``R0007_Person-7F3A.docx`` and ``R0007_jane@acme.com.vtt`` loses the address. The same
+        path always gives the same result, and a pseudonymised path is left as it is.
+
+        Examples
+        --------
+        >>> roster = Roster.from_dict({"people": [{"name": "Jane Doe", "email": "jd@acme.com"}]})
+        >>> pz = Pseudonymizer(roster, "example key, not secret: 0123456789")
+        >>> pz.pseudonymize_path("data/Jane Doe/R0007_Jane_Doe_interview.docx")
+        'data/Person-6835/R0007_Person-6835_interview.docx'
+        >>> pz.pseudonymize_path("jd@acme.com.vtt")
+        'person-6835@example.invalid.vtt'
+        """
+        if not isinstance(path, str):
+            raise TypeError(f"path must be a str; got {type(path).__name__}")
+        parts = re.split(r"([/\\])", path)
+        for i, part in enumerate(parts):
+            if part in {"", "/", "\\", ".", ".."}:
+                continue
+            dot = part.rfind(".")
+            suffix = part[dot:] if dot > 0 and part[dot:].lower() in _FILE_SUFFIXES else ""
+            stem = part[: len(part) - len(suffix)]
+            stem = _apply(stem, self._find(stem.replace("_", " ")))[0]
+            # then as written (an address with "_" in it), a pseudonym after "_" kept whole
+            stem = _apply(stem, self._find(_GLUED.sub(" ", stem)))[0]
+            parts[i] = stem + suffix
+        return "".join(parts)
 
     def _find(self, text: str) -> list[_Span]:
         """Non-overlapping replacements in *text*, by start."""

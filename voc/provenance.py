@@ -89,12 +89,22 @@ def voc_commit() -> str:
 
 
 def input_hashes(study: Any) -> dict[str, str]:
-    """sha256 of every input file of *study*, keyed by its path relative to the study folder."""
+    """sha256 of every input file of *study*, keyed by its path relative to the study folder.
+
+    With a roster (``privacy:`` in study.yaml) the paths are pseudonymised
+    (``data/transcripts/R0007_Person-7F3A.docx``): the same key gives the same names on every
+    run, so two runs' inputs still compare name by name.
+    """
+    rename = None
+    if getattr(study, "privacy", None) is not None:
+        from voc.io._pseudonyms import pseudonymizer
+
+        rename = pseudonymizer(study).pseudonymize_path
     out: dict[str, str] = {}
     for path in study.input_files():
         try:
             key = str(path.relative_to(study.root))
         except ValueError:
             key = str(path)
-        out[key] = sha256_file(path) if path.exists() else "missing"
+        out[rename(key) if rename else key] = sha256_file(path) if path.exists() else "missing"
     return out

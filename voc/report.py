@@ -386,9 +386,22 @@ def interval_chart(
     title: str = "",
     xlabel: str = "",
     n: str | None = "n",
+    suppress_below: int = 5,
 ) -> Chart:
-    """Horizontal dots with interval bars, one row per group (e.g. NPS by region with its CI)."""
+    """Horizontal dots with interval bars, one row per group (e.g. NPS by region with its CI).
+
+    Groups whose base (column *n*) is below *suppress_below* are left out, and the axis
+    label names them.
+    """
     rows = table.reset_index(drop=True)
+    left_out = []
+    if n is not None and n in rows:
+        small = rows[n].fillna(0).to_numpy() < suppress_below
+        left_out = [_label(v) for v in rows.loc[small, label]]
+        rows = rows[~small].reset_index(drop=True)
+        if left_out:
+            hidden = ", ".join(left_out)
+            xlabel = f"{xlabel or value}; not shown (base below {suppress_below}): {hidden}"
     fig = _figure(7.0, 0.45 * len(rows) + 1.2)
     ax = fig.add_subplot()
     y = list(range(len(rows)))[::-1]
@@ -469,7 +482,15 @@ class Table:
         return repr(self.frame)
 
 
-def table(frame: Any, *, digits: int = 1, caption: str = "", name: str | None = None) -> Table:
+def table(
+    frame: Any,
+    *,
+    digits: int = 1,
+    caption: str = "",
+    name: str | None = None,
+    suppress_below: int | None = None,
+    base: str | Sequence[str] = "n",
+) -> Table:
     """Show *frame* in the report: escaped, rounded to *digits*, without the index.
 
     The table gets the anchor ``tbl-<name>`` (links from the index's key findings land on it);
@@ -477,8 +498,53 @@ def table(frame: Any, *, digits: int = 1, caption: str = "", name: str | None = 
     A page shows at most ``MAX_TABLE_ROWS`` (100) rows, then a note with the row count and
     where the full table is (``tables/<name>.csv``), so a table of a million respondents
     keeps the page small.
+
+    Small cells: with *suppress_below* (``study.analysis.suppress_below``), a row whose count
+    in a *base* column (``"n"``, or e.g. ``["n_mention", "n_other"]``) is below it keeps its
+    labels, shows that base as ``< 5`` and every other number blank, and the caption says so.
+    Without it, rows flagged by a ``suppress`` column (``voc.survey.flag_bases``) are blanked.
+    The saved CSV keeps every value.
     """
-    return Table(frame, digits=digits, caption=caption, name=name)
+    shown, note = _suppressed(frame, base=base, suppress_below=suppress_below)
+    name = table_name(frame) if name is None else name
+    return Table(shown, digits=digits, caption=f"{caption} {note}".strip(), name=name)
+
+
+def _suppressed(
+    frame: Any, *, base: str | Sequence[str], suppress_below: int | None
+) -> tuple[Any, str]:
+    """*frame* with the numbers of its small-base rows blanked, and the note that says so."""
+    import pandas as pd
+
+    bases = [b for b in ([base] if isinstance(base, str) else list(base)) if b in frame.columns]
+    if suppress_below is not None and bases:
+        counts = frame[bases].apply(pd.to_numeric, errors="coerce").fillna(0)
+        small = counts < suppress_below
+        hidden = small.any(axis=1).to_numpy()
+        note = (
+            f"Values hidden where the base ({', '.join(bases)}) is below {suppress_below}: "
+            f"{int(hidden.sum())} row{'s' if hidden.sum() != 1 else ''}."
+        )
+    elif "suppress" in frame.columns:
+        small = None
+        hidden = frame["suppress"].fillna(False).astype(bool).to_numpy()
+        note = f"Values hidden where the base is too small to show: {int(hidden.sum())} rows."
+    else:
+        return frame, ""
+    if not hidden.any():
+        return frame, ""
+    shown = frame.copy()
+    for col in shown.columns:
+        values = shown[col]
+        if small is not None and col in bases:
+            mark = small[col].to_numpy()
+            shown[col] = values.astype(object).where(~mark, f"< {suppress_below}")
+        elif pd.api.types.is_float_dtype(values):
+            shown[col] = values.mask(hidden)
+        elif pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            shown[col] = values.astype(object).where(~hidden, "")
+    shown.attrs = dict(frame.attrs)
+    return shown, note
 
 
 def nps_headline(overall: Any, *, level: float = 0.95, ci: str = "") -> dict[str, str]:
@@ -527,7 +593,8 @@ def nps_table(
     """An NPS table (from ``voc.survey.nps``) as stakeholders read it.
 
     Keeps the group columns, the base and the shares, NPS and its interval; marks bases below
-    *min_base* with a dagger and blanks the estimates of groups below *suppress_below*.
+    *min_base* with a dagger and blanks the estimates of groups below *suppress_below*
+    (their base shows as ``< 5``).
     """
     import pandas as pd
 
@@ -561,7 +628,10 @@ def nps_table(
     hidden = table["n"] < suppress_below
     estimates = [c for c in _NPS_HEADERS if c != "n"]
     shown[estimates] = shown[estimates].astype("float64").mask(hidden)
-    shown["n"] = [f"{int(n):,}{' †' if s else ''}" for n, s in zip(table["n"], small, strict=True)]
+    shown["n"] = [
+        f"< {suppress_below}" if h else f"{int(n):,}{' †' if s else ''}"
+        for n, s, h in zip(table["n"], small, hidden, strict=True)
+    ]
     shown = shown.rename(columns=_NPS_HEADERS)
     notes = []
     if small.any():
@@ -648,19 +718,32 @@ def likert_chart(summary: Any, *, title: str = "Agreement with each statement") 
 def segments_table(
     table: Any, *, caption: str = "", suppress_below: int = 5, min_base: int = 30
 ) -> Table:
-    """NPS by segment (from ``voc.survey.nps_by_segments``) with significance letters."""
+    """NPS by segment (from ``voc.survey.nps_by_segments``) with significance letters.
+
+    A group whose base is below *suppress_below* shows ``n < 5`` and no estimate, and its
+    letter is taken out of the other groups' comparisons.
+    """
     import pandas as pd
 
+    hidden = (table["n"] < suppress_below).to_numpy()
+    gone = set(zip(table["segment"][hidden], table["letter"][hidden], strict=True))
+    higher = [
+        "" if h else "".join(c for c in _text(v) if (seg, c) not in gone)
+        for seg, v, h in zip(table["segment"], table["higher_than"], hidden, strict=True)
+    ]
     shown = pd.DataFrame(
         {
             "segment": table["segment"],
             "group": table["group"],
             "": table["letter"],
-            "n": [f"{int(n):,}{' †' if n < min_base else ''}" for n in table["n"]],
-            "NPS": table["nps"].astype("float64").mask(table["n"] < suppress_below),
-            "CI low": table["ci_low"].astype("float64").mask(table["n"] < suppress_below),
-            "CI high": table["ci_high"].astype("float64").mask(table["n"] < suppress_below),
-            "higher than": table["higher_than"],
+            "n": [
+                f"< {suppress_below}" if h else f"{int(n):,}{' †' if n < min_base else ''}"
+                for n, h in zip(table["n"], hidden, strict=True)
+            ],
+            "NPS": table["nps"].astype("float64").mask(hidden),
+            "CI low": table["ci_low"].astype("float64").mask(hidden),
+            "CI high": table["ci_high"].astype("float64").mask(hidden),
+            "higher than": higher,
         }
     )
     note = (
@@ -669,6 +752,8 @@ def segments_table(
     )
     if (table["n"] < min_base).any():
         note += f" † base below {min_base}."
+    if hidden.any():
+        note += f" Groups with a base below {suppress_below} are not shown or compared."
     return Table(shown, digits=1, caption=f"{caption} {note}".strip(), name=table_name(table))
 
 
@@ -692,17 +777,22 @@ def crosstab_table(
     rows = list(dict.fromkeys(cells["row"]))
     body = {"": [str(r) for r in rows]}
     hidden, small = [], False
+    gone = set(cells.loc[cells["n_col"] < suppress_below, "col_letter"].astype(str))
     for col in cols:
         sub = cells[cells["col"] == col].set_index("row")
         base = int(sub["n_col"].iloc[0])
-        head = f"{col} ({sub['col_letter'].iloc[0]}, n={base:,}{' †' if base < min_base else ''})"
-        small |= base < min_base
-        if base < suppress_below:
+        letter = sub["col_letter"].iloc[0]
+        if base < suppress_below:  # neither its base nor a comparison with it is shown
             hidden.append(str(col))
-            body[head] = ["–"] * len(rows)
+            body[f"{col} ({letter}, n < {suppress_below})"] = ["–"] * len(rows)
             continue
+        head = f"{col} ({letter}, n={base:,}{' †' if base < min_base else ''})"
+        small |= base < min_base
         body[head] = [
-            f"{sub.loc[r, 'pct_col']:.1f}% {sub.loc[r, 'sig_higher']}".strip()
+            (
+                f"{sub.loc[r, 'pct_col']:.1f}% "
+                + "".join(c for c in _text(sub.loc[r, "sig_higher"]) if c not in gone)
+            ).strip()
             if r in sub.index
             else ""
             for r in rows
@@ -727,6 +817,11 @@ def crosstab_table(
 
 def _p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _text(value: Any) -> str:
+    """A text cell as text; a missing value as ``""``."""
+    return value if isinstance(value, str) else ""
 
 
 def nps_change_headline(trend: Any, *, level: float = 0.95) -> dict[str, str]:
@@ -814,12 +909,24 @@ def heatmap(
     title: str = "",
     fmt: str = "{:.0f}",
     note: str = "",
+    base: str | None = None,
+    suppress_below: int = 5,
 ) -> Chart | _Note:
-    """A heatmap of a long table (e.g. code × NPS group shares, code co-occurrence)."""
+    """A heatmap of a long table (e.g. code × NPS group shares, code co-occurrence).
+
+    With *base* (the count column a cell's value rests on, e.g. ``"n_group"``), cells whose
+    base is below *suppress_below* are left empty; a column or row left with no value is
+    dropped, and the colour-bar label names what was hidden.
+    """
     import numpy as np
 
     if len(table) == 0:
         return skipped(f"nothing to show for {title or value}")
+    if base is not None:
+        small = table[base].fillna(0).to_numpy() < suppress_below
+        if small.any():
+            table = table.assign(**{value: table[value].astype("float64").mask(small)})
+            note = f"{note or value}; hidden where the base is below {suppress_below}"
     wide = table.pivot_table(
         index=row, columns=col, values=value, aggfunc="first", observed=True, sort=False
     )
@@ -982,11 +1089,14 @@ def topics_table(topics: Any, *, caption: str = "") -> Table:
     return Table(shown, digits=1, caption=caption)
 
 
-def prevalence_heatmap(by_group: Any, *, by: str, title: str = "") -> Chart | _Note:
+def prevalence_heatmap(
+    by_group: Any, *, by: str, title: str = "", suppress_below: int = 5
+) -> Chart | _Note:
     """Topic shares by the groups of one breakdown (from ``voc.topics.topics_by_group``).
 
     Row labels carry a star when the topic's test across the groups is significant after
-    adjustment (``p_adj < 0.05``).
+    adjustment (``p_adj < 0.05``). Groups with fewer than *suppress_below* comments
+    (``n_group``) are not shown.
     """
     rows = by_group[by_group["by"] == by]
     if len(rows) == 0:
@@ -1007,17 +1117,55 @@ def prevalence_heatmap(by_group: Any, *, by: str, title: str = "") -> Chart | _N
         value="pct",
         title=title or f"Topics by {by} (%)",
         note="% of the group's comments (* significant, adjusted p < 0.05)",
+        base="n_group" if "n_group" in rows else None,
+        suppress_below=suppress_below,
     )
 
 
-def joint_display_table(display: Any) -> Table:
-    """The mixed-methods joint display (from ``voc.mixed.joint_display``) with its inference rule."""
+def joint_display_table(
+    display: Any,
+    *,
+    mentioner: Any | None = None,
+    prevalence: Any | None = None,
+    suppress_below: int = 5,
+) -> Table:
+    """The mixed-methods joint display (from ``voc.mixed.joint_display``) with its inference rule.
+
+    Pass the *mentioner* (``voc.mixed.mentioner_nps``) and *prevalence*
+    (``voc.mixed.code_prevalence``) tables the display was built from to hide small cells: a
+    code mentioned by fewer than *suppress_below* respondents (or by all but fewer) shows no
+    survey share or NPS, and an NPS group of fewer interviewees shows ``–``.
+    """
     import pandas as pd
 
     from voc.mixed import INFERENCE_RULE
 
     def pct(v: Any) -> str:
         return "" if v != v or v is None else f"{float(v):.0f}%"
+
+    hidden: list[str] = []
+    if mentioner is not None and len(mentioner):
+        small = (mentioner[["n_mention", "n_other"]] < suppress_below).any(axis=1)
+        few = set(mentioner.loc[small.to_numpy(), "code"])
+        survey = ["survey_pct", "nps_mention", "nps_other", "nps_diff"]
+        rows = display["code"].isin(few).to_numpy()
+        if rows.any():
+            display = display.assign(**{c: display[c].astype("float64").mask(rows) for c in survey})
+            hidden.append(f"survey values of codes mentioned by fewer than {suppress_below}")
+    if prevalence is not None and "nps_group" in prevalence and "n_group" in prevalence:
+        tiny = prevalence.loc[prevalence["n_group"].to_numpy() < suppress_below, "nps_group"]
+        names = {str(g) for g in tiny}
+        if names:
+            display = display.assign(
+                interview_pct_by_group=[
+                    " · ".join(
+                        f"{p.rsplit(' ', 1)[0]} –" if p.rsplit(" ", 1)[0] in names else p
+                        for p in _text(v).split(" · ")
+                    )
+                    for v in display["interview_pct_by_group"]
+                ]
+            )
+            hidden.append(f"NPS groups of fewer than {suppress_below} interviewees")
 
     shown = pd.DataFrame(
         {
@@ -1046,8 +1194,9 @@ def joint_display_table(display: Any) -> Table:
             "meta-inference": display["inference"],
         }
     )
+    note = f" Hidden: {'; '.join(hidden)}." if hidden else ""
     return Table(
         shown,
-        caption="Joint display. " + " ".join(INFERENCE_RULE.split()),
+        caption="Joint display. " + " ".join(INFERENCE_RULE.split()) + note,
         name=table_name(display),
     )

@@ -408,18 +408,19 @@ def _input_changes(recorded: dict[str, str], root: Path) -> list[InputChange]:
     from voc.provenance import input_hashes
     from voc.study import load_study
 
-    changes = []
-    for name, digest in recorded.items():
-        file = root / name
-        if not file.is_file():
-            if digest != "missing":
-                changes.append(InputChange(name, "missing"))
-        elif sha256_file(file) != digest:
-            changes.append(InputChange(name, "changed"))
     try:
+        # named as the manifest names them (pseudonymised paths in a study with a roster)
         current = input_hashes(load_study(root))
     except (VocError, ValueError, OSError):
         current = {}  # the re-run reports why the study no longer loads
+    changes = []
+    for name, digest in recorded.items():
+        now = current.get(name)
+        if now is None:
+            file = root / name
+            now = sha256_file(file) if file.is_file() else "missing"
+        if now != digest:
+            changes.append(InputChange(name, "missing" if now == "missing" else "changed"))
     changes += [InputChange(name, "extra") for name in current if name not in recorded]
     return changes
 

@@ -370,6 +370,61 @@ def _failure(stem: str, exc: Any, nb_path: Path, template: Template) -> str:
     return f"Notebook {stem} failed{where}: {ename}: {evalue}. The failed notebook is kept at {nb_path}."
 
 
+def _pseudonymizer(study: Study) -> Any:
+    """The study's pseudonymizer (``voc.privacy.Pseudonymizer``), or None without a roster."""
+    from voc.io._pseudonyms import pseudonymizer
+
+    return pseudonymizer(study)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _scrubbed(value: Any, engine: Any) -> Any:
+    """*value* (text, or lists and dicts of it) with roster names pseudonymised.
+
+    Colour codes are dropped from a text that holds a name, so that a name split by them
+    (a highlighted traceback) is found too.
+    """
+    if isinstance(value, str):
+        plain = _ANSI.sub("", value)
+        new = engine.pseudonymize_text(plain)
+        return value if new == plain else new
+    if isinstance(value, list):
+        return [_scrubbed(v, engine) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, engine) for k, v in value.items()}
+    return value
+
+
+def _pseudonymize_notebook(path: Path, engine: Any) -> None:
+    """Pseudonymise what an executed notebook holds beside the (already pseudonymised) data.
+
+    Error outputs (name, message, traceback), printed text and warnings, the injected
+    parameters and papermill's record of them and of the paths: a parameter, a file name or an
+    exception message may name a person.
+    """
+    if engine is None or not path.is_file():
+        return
+    nb = nbformat.read(str(path), as_version=4)
+    meta = nb.metadata.get("papermill", {})
+    for key in ("parameters", "input_path", "output_path"):
+        if key in meta:
+            meta[key] = _scrubbed(meta[key], engine)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = _scrubbed(cell.source, engine)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                for key in ("ename", "evalue", "traceback"):
+                    output[key] = _scrubbed(output.get(key, ""), engine)
+            elif output.get("output_type") == "stream":
+                output["text"] = _scrubbed(output.get("text", ""), engine)
+    from voc.io.files import atomic_write_text
+
+    atomic_write_text(path, nbformat.writes(nb))
+
+
 def _param_index(template: Template) -> int:
     from voc.params import parameters_cell
 
@@ -576,6 +631,10 @@ def run_study(
     say = progress or (lambda _msg: None)
     study = load_study(study_path)
     summary = check_inputs(study)
+    # With a roster, nothing written under outputs/ names a person: not a parameter, a path or
+    # an error message (the data themselves are pseudonymised when read).
+    engine = _pseudonymizer(study)
+    private: Callable[[str], str] = engine.pseudonymize_text if engine else str
     plans = plan_run(
         study,
         only=only,
@@ -594,14 +653,18 @@ def run_study(
         manifest: dict[str, Any] = {
             "run_id": run_id,
             "status": "running",
-            "study": {"slug": study.slug, "title": study.title, "path": str(study.root)},
+            "study": {
+                "slug": study.slug,
+                "title": study.title,
+                "path": engine.pseudonymize_path(str(study.root)) if engine else str(study.root),
+            },
             "started": _now(),
             "finished": None,
             "duration_s": None,
             "inputs": hashes,
             "input_summary": summary,
             "seeds": {"random_seed": study.analysis.random_seed},
-            "options": {"only": list(only) if only else None, "sets": list(sets)},
+            "options": {"only": list(only) if only else None, "sets": [private(s) for s in sets]},
             "environment": environment(),
             "voc_commit": voc_commit(),
             "kernel": sys.executable,
@@ -618,7 +681,9 @@ def run_study(
                 "name": t.stem,
                 "section": t.section,
                 "title": t.title,
-                "parameters": dict(plan.parameters),
+                "parameters": {
+                    k: private(v) if isinstance(v, str) else v for k, v in plan.parameters.items()
+                },
                 "status": "not run",
                 "reason": None,
                 "duration_s": None,
@@ -647,9 +712,11 @@ def run_study(
                     exc.filename = exc.filename or str(staging / record["notebook"])
                     raise
                 record.update(status="failed", duration_s=None)
-                error = _failure(t.stem, exc, folder / run_id / record["notebook"], t)
+                error = private(_failure(t.stem, exc, folder / run_id / record["notebook"], t))
                 say(f"[{k}/{len(todo)}] {t.stem} FAILED")
+                _pseudonymize_notebook(staging / record["notebook"], engine)
                 continue
+            _pseudonymize_notebook(staging / record["notebook"], engine)
             record.update(status="succeeded", duration_s=round(seconds, 2))
             say(f"[{k}/{len(todo)}] {t.stem} done in {seconds:.1f} s")
         after = input_hashes(study)
@@ -676,7 +743,7 @@ def run_study(
             raise
         except Exception as exc:
             if error is None:
-                error = f"rendering the report failed: {type(exc).__name__}: {exc}"
+                error = private(f"rendering the report failed: {type(exc).__name__}: {exc}")
                 manifest.update(status="failed", error=error)
         manifest["tables"] = {
             f"tables/{path.name}": sha256_file(path)

@@ -87,7 +87,35 @@ def read_segments(study: Study) -> pd.DataFrame:
     segments = read_transcripts(
         iv.transcripts, pattern=iv.participant_pattern, interviewer=tuple(iv.interviewer)
     )
-    return pseudonymize_segments(study, segments)[0]
+    return pseudonymize_segments(study, _pseudonymous_files(study, segments))[0]
+
+
+def _pseudonymous_files(study: Study, frame: pd.DataFrame) -> pd.DataFrame:
+    """``source`` and ``segment_id`` (``<file stem>-001``) with roster names and e-mails in the
+    file names pseudonymised, when the study declares a roster (else *frame* itself)."""
+    from voc.io._pseudonyms import pseudonymizer
+
+    engine = pseudonymizer(study)
+    if engine is None or len(frame) == 0:
+        return frame
+    names = {s: engine.pseudonymize_path(s) for s in frame["source"].dropna().unique()}
+    if all(old == new for old, new in names.items()):
+        return frame
+    stems = {}
+    for old, new in names.items():
+        suffix = Path(old).suffix
+        keep = new.endswith(suffix) and old.endswith(suffix)
+        stems[old] = (old[: len(old) - len(suffix)], new[: len(new) - len(suffix)] if keep else new)
+    ids = []
+    for source, sid in zip(frame["source"], frame["segment_id"], strict=True):
+        old, new = stems.get(source, ("", ""))
+        if not isinstance(sid, str):
+            ids.append(sid)
+        elif old and sid.startswith(f"{old}-"):
+            ids.append(new + sid[len(old) :])
+        else:
+            ids.append(engine.pseudonymize_path(sid))
+    return frame.assign(source=frame["source"].map(lambda s: names.get(s, s)), segment_id=ids)
 
 
 def redaction_log(study: Study) -> pd.DataFrame:
@@ -106,7 +134,7 @@ def redaction_log(study: Study) -> pd.DataFrame:
         raw = read_transcripts(
             iv.transcripts, pattern=iv.participant_pattern, interviewer=tuple(iv.interviewer)
         )
-        logs.append(pseudonymize_segments(study, raw)[1])
+        logs.append(pseudonymize_segments(study, _pseudonymous_files(study, raw))[1])
     if study.privacy is not None and study.survey is not None:
         logs.append(pseudonymize_responses(study, _read_responses_spec(study.survey))[1])
     logs = [log for log in logs if log is not None]
@@ -252,12 +280,19 @@ def _study_codings(
         ]
     else:
         codings = _read_codings_file(path)
-    codings = codings[["source", "start", "end", "segment_id", "code", "coder"]]
+    # file names as read_segments gives them (pseudonymised with a roster)
+    codings = _pseudonymous_files(
+        study, codings[["source", "start", "end", "segment_id", "code", "coder"]]
+    )
     segments = read_segments(study) if segments is None else segments
     codebook = read_codebook(study) if codebook is None else codebook
     lengths = None
     if codings["segment_id"].isna().any():  # offsets: they must lie inside the text
-        lengths = {name: len(text) for name, text in _transcript_texts(study).items()}
+        texts = _transcript_texts(study)
+        renamed = _pseudonymous_files(
+            study, pd.DataFrame({"source": list(texts), "segment_id": list(texts)})
+        )
+        lengths = dict(zip(renamed["source"], map(len, texts.values()), strict=True))
     problems = validate_codings(
         codings,
         segments,
@@ -279,6 +314,10 @@ def _study_codings(
             raise StudyError([Problem(path, str(exc))]) from None
         codings = resolved[["source", "start", "end", "segment_id", "code", "coder"]]
     table = pd.DataFrame(issues, columns=["line", "column", "problem"])
+    if study.privacy is not None:  # a message may quote a file name
+        from voc.io._pseudonyms import pseudonymizer
+
+        table["problem"] = table["problem"].map(pseudonymizer(study).pseudonymize_text)
     return codings, table
 
 
