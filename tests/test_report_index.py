@@ -348,3 +348,12 @@ def test_missing_nullable_numbers_show_as_blank_cells() -> None:
     html = report.table(frame)._repr_html_()
     assert "&lt;NA&gt;" not in html and "None" not in html
     assert html.count("<td></td>") == 2 and "<td>11</td>" in html
+
+
+def test_segment_findings_leave_out_groups_below_the_studys_suppression_base() -> None:
+    """With suppress_below above a group's base, that group is named nowhere in the findings."""
+    table = survey.nps_by_segments(_segment_data(), "ltr", ["region"])
+    found = report.segment_findings(table, suppress_below=101)
+    text = " ".join(f"{f['value']} {f['detail']} {f['base']}" for f in found)
+    assert "c (" not in text and "n = 100" not in text
+    assert report.segment_findings(table, suppress_below=5)[0]["label"] == "NPS differs by region"

@@ -82,14 +82,15 @@ def _join(words: list[str], last: str = "and") -> str:
 
 
 def segment_findings(
-    by_segment: Any, *, adjust: str = "holm", level: float = 0.95
+    by_segment: Any, *, adjust: str = "holm", level: float = 0.95, suppress_below: int = 5
 ) -> list[dict[str, str]]:
     """Findings on the segments whose NPS differs significantly (from ``nps_by_segments``).
 
     One finding per segment in which some pair of groups differs (``higher_than`` is not
     empty), naming each lower group and the groups significantly above it, with every NPS and
     base; one more finding lists the segments in which no pair differs. Groups whose
-    estimates are suppressed (``suppress``) are left out.
+    estimates are suppressed (``suppress``) or whose base is below *suppress_below* (the
+    study's ``analysis.suppress_below``) are left out.
 
     Parameters
     ----------
@@ -97,6 +98,8 @@ def segment_findings(
         :func:`voc.survey.nps_by_segments` (``segment, group, letter, n, nps, higher_than``).
     adjust, level : str, float
         The *adjust* and *level* the table was computed with (they are stated in ``test``).
+    suppress_below : int, default=5
+        Smallest base a stakeholder may see.
 
     Returns
     -------
@@ -114,6 +117,7 @@ def segment_findings(
     for segment, rows in by_segment.groupby("segment", sort=False):
         if "suppress" in rows:
             rows = rows[~rows["suppress"].astype(bool).to_numpy()]
+        rows = rows[rows["n"].to_numpy() >= suppress_below]
         letters = dict(zip(rows["letter"], rows["group"], strict=True))
         info = {
             g: (float(v), int(n))
