@@ -382,3 +382,19 @@ def test_tfidf_with_a_corpus_puts_separate_calls_in_one_space() -> None:
     np.testing.assert_allclose(np.abs(comments), np.abs(whole[:3]), atol=1e-5)
     # the space is fixed by the corpus: the backends with a fixed space ignore it
     assert embed(corpus[:2], backend="tfidf", corpus=corpus).shape == (2, whole.shape[1])
+
+
+def test_tfidf_on_a_large_corpus_fits_a_content_keyed_sample(monkeypatch) -> None:
+    """Above the fit limit the space is fitted on a sample chosen by content: the same texts
+    in any order give the same vectors, and every text gets a row."""
+    monkeypatch.setattr(E, "_TFIDF_FIT_MAX", 40)
+    words = ["fees", "invoice", "support", "ticket", "search", "filter", "sync", "export"]
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(words, 4)) + f" note{i % 9}" for i in range(120)]
+    vectors = E.embed(texts, backend="tfidf")
+    assert vectors.shape[0] == 120 and np.isfinite(vectors).all()
+    order = rng.permutation(120)
+    again = E.embed([texts[i] for i in order], backend="tfidf")
+    np.testing.assert_allclose(np.abs(again), np.abs(vectors[order]), atol=1e-5)
+    sample = E._fit_sample(texts, 40)
+    assert len(sample) == 40 and sample == [t for t in texts if t in set(sample)][:40]

@@ -273,8 +273,25 @@ def _static(
 # --------------------------------------------------------------------------- tfidf (LSA)
 
 
+#: the TF-IDF vocabulary and SVD are fitted on at most this many texts (a content-keyed sample)
+_TFIDF_FIT_MAX = 20_000
+
+
+def _fit_sample(texts: list[str], size: int) -> list[str]:
+    """*texts* itself when small enough, else the *size* texts with the smallest sha256 of their
+    content (the same texts in any order give the same sample)."""
+    if len(texts) <= size:
+        return texts
+    keys = _cache.text_keys(texts)
+    chosen = np.sort(np.argsort(keys, kind="stable")[:size])
+    return [texts[i] for i in chosen]
+
+
 class _TfidfBackend:
     """TF-IDF (English stop words, sublinear tf) + TruncatedSVD, fitted on the texts of each call.
+
+    A corpus of more than 20,000 texts is fitted on a content-keyed sample of 20,000 and every
+    text is then placed in that space (the SVD of a large corpus costs minutes on 2 cores).
 
     ``min_df`` adapts to the corpus: 1 below 50 texts, 2 below 5,000, else 3, and ``max_df`` is
     0.95 from 50 texts on (both fall back to 1 and 1.0 if nothing would remain).
@@ -290,7 +307,7 @@ class _TfidfBackend:
         self.n_components = n_components
         self.random_state = random_state
         self.dim = n_components  # until fitted: the most it can be
-        self._base = f"tfidf:v1:k{n_components}:rs{random_state}"
+        self._base = f"tfidf:v2:k{n_components}:rs{random_state}:fit{_TFIDF_FIT_MAX}"
         self.identity = self._base
         self.vectorizer_: Any = None
         self.svd_: Any = None
@@ -303,6 +320,7 @@ class _TfidfBackend:
         n = len(texts)
         if n == 0:
             return np.zeros((0, 0), dtype=np.float32)
+        fit_texts = _fit_sample(texts, _TFIDF_FIT_MAX)
         min_df, max_df = (1, 1.0) if n < 50 else (2 if n < 5000 else 3, 0.95)
         for attempt in ((min_df, max_df), (1, 1.0)):
             vectorizer = TfidfVectorizer(
@@ -313,7 +331,7 @@ class _TfidfBackend:
                 dtype=np.float32,
             )
             try:
-                matrix = vectorizer.fit_transform(texts)
+                matrix = vectorizer.fit_transform(fit_texts)
                 break
             except ValueError as err:  # "empty vocabulary" or "no terms remain"
                 last = err
@@ -333,6 +351,9 @@ class _TfidfBackend:
                 vectors = svd.fit_transform(matrix)
         else:
             vectors = matrix.toarray()
+        if fit_texts is not texts:  # fitted on a sample: place every text in that space
+            matrix = vectorizer.transform(texts)
+            vectors = svd.transform(matrix) if svd is not None else matrix.toarray()
         self.vectorizer_, self.svd_ = vectorizer, svd
         self.dim = int(vectors.shape[1])
         self.identity = self.corpus_identity(_cache.text_keys(texts))
