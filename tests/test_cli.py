@@ -53,7 +53,10 @@ def test_check_reports_a_bad_column_with_file_and_suggestion(tmp_path: Path) -> 
     result = runner.invoke(app, ["check", str(study)])
     assert result.exit_code == 1
     assert "survey.csv" in result.output
-    assert "column 'nps' declared in study.yaml (survey.columns.nps) is not in the file" in result.output
+    assert (
+        "column 'nps' declared in study.yaml (survey.columns.nps) is not in the file"
+        in result.output
+    )
     assert "Did you mean 'nps_score'?" in result.output
 
 
@@ -66,7 +69,10 @@ def test_check_reports_an_out_of_scale_value_with_line_and_column(tmp_path: Path
     )
     result = runner.invoke(app, ["check", str(study)])
     assert result.exit_code == 1
-    assert "line 3, column 'nps': found '11'; expected NPS: a whole number from 0 to 10" in result.output
+    assert (
+        "line 3, column 'nps': found '11'; expected NPS: a whole number from 0 to 10"
+        in result.output
+    )
 
 
 def test_run_rejects_bad_parameters_before_running(example_study: Path) -> None:
@@ -79,8 +85,13 @@ def test_run_rejects_bad_parameters_before_running(example_study: Path) -> None:
 @pytest.mark.slow
 def test_voc_run_prints_the_report_path_and_exits_zero(example_study: Path) -> None:
     voc = Path(sys.executable).parent / "voc"
-    proc = subprocess.run([str(voc), "run", str(example_study), "--only", "interviews"],
-                          capture_output=True, text=True, cwd=example_study.parent.parent, timeout=300)
+    proc = subprocess.run(
+        [str(voc), "run", str(example_study), "--only", "interviews"],
+        capture_output=True,
+        text=True,
+        cwd=example_study.parent.parent,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "Report: outputs/example/latest/report/index.html"
     assert "[1/1] 20_interviews" in proc.stderr  # progress goes to stderr

@@ -110,10 +110,14 @@ def test_an_interviews_only_study_runs(tmp_path: Path) -> None:
 
 
 def test_a_raked_survey_is_analysed_with_its_weights(example_study: Path) -> None:
-    text = (example_study / "study.yaml").read_text().replace(
-        "    date: response_date\n",
-        "    date: response_date\n  weighting:\n    targets:\n"
-        "      region: {North America: 0.3, EMEA: 0.3, APAC: 0.3, LATAM: 0.1}\n",
+    text = (
+        (example_study / "study.yaml")
+        .read_text()
+        .replace(
+            "    date: response_date\n",
+            "    date: response_date\n  weighting:\n    targets:\n"
+            "      region: {North America: 0.3, EMEA: 0.3, APAC: 0.3, LATAM: 0.1}\n",
+        )
     )
     (example_study / "study.yaml").write_text(text)
     result = run_study(example_study, only=["survey"], sets=["n_boot=50"], progress=None)

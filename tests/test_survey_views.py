@@ -113,8 +113,13 @@ def test_example_planted_truths_are_recovered(example) -> None:
 
 
 def _with_targets(example_study, targets: str):
-    text = (example_study / "study.yaml").read_text().replace(
-        "    date: response_date\n", f"    date: response_date\n  weighting:\n    targets:\n{targets}"
+    text = (
+        (example_study / "study.yaml")
+        .read_text()
+        .replace(
+            "    date: response_date\n",
+            f"    date: response_date\n  weighting:\n    targets:\n{targets}",
+        )
     )
     (example_study / "study.yaml").write_text(text)
     return voc.load_study(example_study)
@@ -128,7 +133,9 @@ def test_raking_targets_from_study_yaml_are_met(example_study) -> None:
     assert study.survey.weight_column == "weight"
     responses = voc.survey.apply_weighting(voc.io.read_responses(study), study.survey)
     shares = responses.groupby("region")["weight"].sum() / responses["weight"].sum()
-    assert shares.to_dict() == pytest.approx({"APAC": 0.3, "EMEA": 0.3, "LATAM": 0.1, "North America": 0.3})
+    assert shares.to_dict() == pytest.approx(
+        {"APAC": 0.3, "EMEA": 0.3, "LATAM": 0.1, "North America": 0.3}
+    )
     summary = voc.survey.weighting_summary(responses, study.survey).iloc[0]
     w = responses["weight"]
     assert summary["n_eff"] == pytest.approx(w.sum() ** 2 / (w**2).sum())  # Kish (1965)
@@ -139,15 +146,22 @@ def test_raking_targets_from_study_yaml_are_met(example_study) -> None:
 
 
 def test_targets_that_do_not_sum_to_one_are_a_located_error(example_study) -> None:
-    with pytest.raises(voc.StudyError, match=r"survey.weighting.targets: .*sum to 0.9; they must sum to 1"):
+    with pytest.raises(
+        voc.StudyError, match=r"survey.weighting.targets: .*sum to 0.9; they must sum to 1"
+    ):
         _with_targets(example_study, "      region: {North America: 0.3, EMEA: 0.3, APAC: 0.3}\n")
 
 
 def test_unweighted_summary() -> None:
     study = voc.load_study(EXAMPLE)
     summary = voc.survey.weighting_summary(pd.DataFrame({"x": range(10)}), study.survey)
-    assert summary.iloc[0].to_dict() == {"method": "unweighted", "n": 10, "sum_weights": 10.0,
-                                         "n_eff": 10.0, "design_effect": 1.0}
+    assert summary.iloc[0].to_dict() == {
+        "method": "unweighted",
+        "n": 10,
+        "sum_weights": 10.0,
+        "n_eff": 10.0,
+        "design_effect": 1.0,
+    }
 
 
 def test_holm_and_bonferroni_match_statsmodels() -> None:

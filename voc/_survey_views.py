@@ -219,9 +219,7 @@ def nps_by_wave(
         return pd.DataFrame(
             columns=["wave", "n", "nps", "ci_low", "ci_high", "change", "z", "p_val"]
         )
-    return nps_trend(
-        data, score, wave=wave, weight=weight, ci=ci, level=level
-    )
+    return nps_trend(data, score, wave=wave, weight=weight, ci=ci, level=level)
 
 
 def apply_weighting(data: pd.DataFrame, spec: object) -> pd.DataFrame:
