@@ -524,3 +524,41 @@ def test_relative_importance_errors(mtcars: pd.DataFrame) -> None:
         relative_importance(mtcars, "mpg", ["wt", "mpg"])
     with pytest.raises(ValueError, match="n_boot"):
         relative_importance(mtcars, "mpg", ["wt"], n_boot=-1)
+
+
+def _population_sample(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    x = rng.normal(size=(n, 3)) @ np.array([[1.0, 0.5, 0.3], [0.0, 1.0, 0.4], [0.0, 0.0, 1.0]])
+    y = x @ np.array([0.5, 0.3, 0.15]) + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "a": x[:, 0], "b": x[:, 1], "c": x[:, 2]})
+
+
+def test_large_samples_bootstrap_fewer_rows_and_keep_the_width_of_the_sampling_spread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Oracle: the spread of the shares over 150 independent samples of the same population.
+
+    Above BOOT_MAX_ROWS complete rows (20,000; 2,000 here to keep the test fast) a replicate
+    draws that many rows (m-out-of-n) and the deviations are scaled by sqrt(m / n); the 95%
+    interval must still be about as wide as +-1.96 standard deviations of the estimate across
+    repeated samples.
+    """
+    monkeypatch.setattr("voc._importance.BOOT_MAX_ROWS", 2_000)
+    n = 8_000  # an interval not scaled by sqrt(m / n) would be twice as wide
+    rng = np.random.default_rng(7)
+    repeated = pd.concat(
+        [
+            relative_importance(_population_sample(rng, n), "y", ["a", "b", "c"], n_boot=0)
+            for _ in range(150)
+        ]
+    )
+    spread = repeated.groupby("driver")["rescaled"].std()
+    data = _population_sample(rng, n)
+    table = relative_importance(data, "y", ["a", "b", "c"], n_boot=400, random_state=3)
+    assert table["n"].iloc[0] == n
+    width = (table["ci_high"] - table["ci_low"]).to_numpy()
+    expected = 2 * 1.96 * spread[table["driver"]].to_numpy()
+    assert np.all(np.abs(width / expected - 1) < 0.25), (width, expected)
+    assert (table["ci_low"] < table["rescaled"]).all()
+    assert (table["rescaled"] < table["ci_high"]).all()
+    again = relative_importance(data, "y", ["a", "b", "c"], n_boot=400, random_state=3)
+    pd.testing.assert_frame_equal(table, again)

@@ -955,3 +955,17 @@ def test_relative_paths_only_read_text_files(tmp_path):
     body = body.replace("relative:///secret.key", "relative:///../secret.txt")
     with pytest.raises(InputError, match="leaves the base folder"):
         read_qdpx(make_qdpx(tmp_path / "q.qdpx", project(body)))
+
+
+def test_export_makes_cases_of_the_interviewed_respondents_only(tmp_path: Path) -> None:
+    """The example has 1,500 respondents and 24 interviews: the project has 24 cases (a survey
+    of a million respondents still exports one case per interviewee), each with its answers."""
+    study = voc.load_study(Path(__file__).resolve().parent.parent / "studies" / "example")
+    voc.io.export_refi(study, tmp_path)
+    result = read_qdpx(tmp_path / "exports" / "example.qdpx")
+    interviewed = set(voc.io.read_segments(study)["participant_id"])
+    responses = voc.io.read_responses(study).set_index("participant_id")
+    assert len(responses) == 1500 and len(interviewed) == 24
+    cases = result["cases"].set_index("case")
+    assert set(cases.index) == interviewed
+    assert cases["nps"].tolist() == responses.loc[cases.index, "nps"].astype(int).tolist()

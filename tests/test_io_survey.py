@@ -786,3 +786,62 @@ def test_text_cells_round_trip(tmp_path: Path, cells: list[list[str]], dialect) 
     assert responses["participant_id"].tolist() == ids
     expected = [[None if not c.strip() else c for c in row] for row in cells]
     assert responses[["c0", "c1"]].to_numpy().tolist() == expected
+
+
+def test_a_large_export_reads_as_pandas_reads_it(tmp_path: Path) -> None:
+    """Oracle: pandas.read_csv of the same file, every cell as text, stripped and blanked by hand.
+
+    50,000 rows with padded ids and segments, blanks, a declared missing code and comments
+    with their own spaces: the vectorised checks must give what a cell-by-cell read gives.
+    """
+    rng = np.random.default_rng(5)
+    n = 50_000
+    regions = np.array(["EMEA", " APAC", "LATAM ", "", "NA", "99"])
+    frame = pd.DataFrame(
+        {
+            "participant_id": [f" P{i:06d}" if i % 7 == 0 else f"P{i:06d}" for i in range(n)],
+            "region": regions[rng.integers(0, len(regions), n)],
+            "nps": np.where(rng.random(n) < 0.1, "", rng.integers(0, 11, n).astype(str)),
+            "comment": np.where(
+                rng.random(n) < 0.2, "", "  slow support, " + np.arange(n).astype(str)
+            ),
+        }
+    )
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    responses = read_responses(spec_for(path, missing=["99"]))
+
+    oracle = pd.read_csv(path, dtype=str, keep_default_na=False)
+    region = oracle["region"].str.strip()
+    assert len(responses) == n and responses.index.tolist()[:2] == [2, 3]
+    assert responses["participant_id"].tolist() == oracle["participant_id"].str.strip().tolist()
+    assert responses["region"].tolist() == [None if r in ("", "99") else r for r in region]
+    nps = pd.to_numeric(oracle["nps"].replace("", None)).astype("float64")
+    pd.testing.assert_series_equal(responses["nps"].reset_index(drop=True), nps, check_names=False)
+    assert responses["comment"].tolist() == [c or None for c in oracle["comment"]]
+    assert responses["comment"].dtype == object and responses["region"].dtype == object
+
+
+def test_a_second_read_of_the_same_bytes_is_not_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook reads its survey several times: the same file and spec are parsed once, each
+    read gets its own copy, and a file whose bytes changed (same size) is read afresh."""
+    import voc.io.survey as survey_io
+
+    path = write(tmp_path, "s.csv", GOOD)
+    first = read_responses(spec_for(path))
+    first.loc[first.index[0], "region"] = "changed by the caller"
+
+    def no_parsing(spec: SurveySpec) -> None:
+        raise AssertionError("the file was parsed again")
+
+    monkeypatch.setattr(survey_io, "load_survey", no_parsing)
+    check_good(read_responses(spec_for(path)))  # a copy: the caller's change is not in it
+    with pytest.raises(AssertionError, match="parsed again"):
+        read_responses(spec_for(path, missing=["NA"]))  # another spec
+    write(tmp_path, "s.csv", GOOD.replace("Great", "Grand"))
+    with pytest.raises(AssertionError, match="parsed again"):
+        read_responses(spec_for(path))
+    monkeypatch.undo()
+    assert read_responses(spec_for(path))["comment"].iloc[0] == "Grand search"

@@ -772,3 +772,23 @@ def test_example_offsets_resolve_to_the_coded_segments(example):
         vq.code_frequencies(spans, segments, example["codebook"]),
         vq.code_frequencies(codings, segments, example["codebook"]),
     )
+
+
+def test_code_by_group_with_every_survey_respondent_as_participants(codings, segments):
+    """The participants of a whole survey (text ids, 50,000 of them, 3 interviewed) give the
+    table that the interviewed alone give; none of them interviewed is an error."""
+    n = 50_000
+    survey = pd.DataFrame(
+        {
+            "participant_id": pd.Series([f"s{i}" for i in range(n)], dtype="str"),
+            "region": np.where(np.arange(n) % 2 == 0, "A", "B"),
+        }
+    )
+    interviewed = pd.DataFrame({"participant_id": ["p1", "p2", "p3"], "region": ["A", "A", "B"]})
+    everyone = pd.concat([survey, interviewed], ignore_index=True).astype({"participant_id": "str"})
+    pd.testing.assert_frame_equal(
+        vq.code_by_group(codings, segments, everyone, by="region"),
+        vq.code_by_group(codings, segments, interviewed, by="region"),
+    )
+    with pytest.raises(ValueError, match="no participant_id of segments is in participants"):
+        vq.code_by_group(codings, segments, survey, by="region")

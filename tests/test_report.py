@@ -67,3 +67,26 @@ def test_quotes_are_escaped_and_keep_every_word() -> None:
     html = report.quotes(quotes)._repr_html_()
     assert "<script>" not in html
     assert "and more words" in html and "at 1:05" in html
+
+
+def test_a_long_table_shows_its_first_rows_and_says_where_the_rest_is(tmp_path) -> None:
+    from voc.io import save_table
+
+    n = report.MAX_TABLE_ROWS + 50
+    frame = pd.DataFrame({"participant_id": [f"R{i:05d}" for i in range(n)], "nps": range(n)})
+    save_table(frame, "respondents", tmp_path)
+    html = report.table(frame, caption="Every respondent")._repr_html_()
+    assert html.count("<tr") == report.MAX_TABLE_ROWS + 1  # the header row and the rows shown
+    last_shown = f"R{report.MAX_TABLE_ROWS - 1:05d}"
+    assert last_shown in html and f"R{report.MAX_TABLE_ROWS:05d}" not in html
+    assert f"First 100 of {n} rows; the full table is in tables/respondents.csv." in html
+    assert len(pd.read_csv(tmp_path / "tables" / "respondents.csv")) == n  # nothing was cut there
+    assert len(frame) == n  # the frame shown is not changed
+
+
+def test_a_short_table_has_no_row_note_and_an_unsaved_long_one_says_rows_are_left_out() -> None:
+    short = report.table(pd.DataFrame({"n": range(report.MAX_TABLE_ROWS)}))._repr_html_()
+    assert short.count("<tr") == report.MAX_TABLE_ROWS + 1 and "First " not in short
+    long = report.table(pd.DataFrame({"n": range(5_000)}))._repr_html_()
+    assert "First 100 of 5,000 rows; the other rows are not shown." in long
+    assert len(long) < 20_000  # a 5,000-row frame does not make a 5,000-row page

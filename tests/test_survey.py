@@ -755,3 +755,37 @@ def test_functions_do_not_mutate_inputs(segmented):
         result = call()
         assert result is not data
         pd.testing.assert_frame_equal(data, before)
+
+
+def test_nps_bootstrap_of_a_large_sample_draws_counts_and_matches_large_sample_theory(
+    monkeypatch,
+):
+    """Oracle: the Wald interval (large-sample theory, weighted with Kish's n_eff). Above
+    BOOT_ROWS_DRAWN rows a replicate is drawn as counts of the distinct (group, weight) pairs;
+    its interval must match the Wald interval and the interval of drawing the rows."""
+    from voc import _nps
+
+    rng = np.random.default_rng(2)
+    n = 4 * _nps.BOOT_ROWS_DRAWN
+    ltr = rng.integers(0, 11, n)
+    data = pd.DataFrame(
+        {
+            "ltr": ltr,
+            "w": np.where(ltr >= 9, 2.0, rng.choice([0.5, 1.0], n)),  # promoters count double
+            "w_any": rng.uniform(0.5, 1.5, n),  # every weight distinct
+        }
+    )
+    for weight, n_boot in ((None, 1000), ("w", 1000), ("w_any", 200)):
+        boot = survey.nps(data, "ltr", weight=weight, ci="bootstrap", n_boot=n_boot)
+        wald = survey.nps(data, "ltr", weight=weight, ci="wald")
+        assert boot.loc[0, "nps"] == wald.loc[0, "nps"]
+        assert boot.loc[0, "ci_low"] == pytest.approx(wald.loc[0, "ci_low"], abs=0.2), weight
+        assert boot.loc[0, "ci_high"] == pytest.approx(wald.loc[0, "ci_high"], abs=0.2), weight
+        again = survey.nps(data, "ltr", weight=weight, ci="bootstrap", n_boot=n_boot)
+        pd.testing.assert_frame_equal(boot, again)
+    boot = survey.nps(data, "ltr", weight="w", ci="bootstrap", n_boot=500, random_state=1)
+    monkeypatch.setattr(_nps, "BOOT_ROWS_DRAWN", 10 * n)  # draw the rows themselves
+    rows = survey.nps(data, "ltr", weight="w", ci="bootstrap", n_boot=500, random_state=1)
+    assert boot.loc[0, "ci_low"] != rows.loc[0, "ci_low"]  # the other way of drawing ran
+    assert boot.loc[0, "ci_low"] == pytest.approx(rows.loc[0, "ci_low"], abs=0.2)
+    assert boot.loc[0, "ci_high"] == pytest.approx(rows.loc[0, "ci_high"], abs=0.2)

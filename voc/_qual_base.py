@@ -329,7 +329,9 @@ def groups_of(
     if participants is not None and by in participants.columns:
         lookup = participants.set_index("participant_id")[by]
         ids = turns["participant_id"]
-        if len(ids) and not ids.isin(lookup.index).any():
+        # the few interview ids are looked up among the participants, not the other way
+        # round: a text Series' isin() walks its argument in Python (a million survey ids)
+        if len(ids) and not lookup.index.isin(pd.unique(ids)).any():
             raise ValueError(
                 "no participant_id of segments is in participants (same id types? "
                 f"e.g. {ids.iloc[0]!r} vs {lookup.index[0] if len(lookup) else None!r})"

@@ -234,9 +234,12 @@ def _frame_from_records(
             **{kind: header_at},
         )
     names, keep = _name_columns(path, names, body, spec, kind=kind, header_at=header_at)
-    frame = pd.DataFrame(
-        [[cells[j] for j in keep] for _, cells in body], columns=names, dtype=object
+    rows = (  # text records all have the header's width (checked above): used as they are
+        [cells for _, cells in body]
+        if kind == "line" and keep == list(range(width))
+        else [[cells[j] for j in keep] for _, cells in body]
     )
+    frame = pd.DataFrame(rows, columns=names, dtype=object)
     frame.index = pd.Index([number for number, _ in body], name=kind)
     return frame, header_at
 

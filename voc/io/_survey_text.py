@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from voc.errors import InputError
@@ -147,6 +148,7 @@ def csv_records(path: Path, spec: SurveySpec) -> list[tuple[int, list[str]]]:
     with path.open("rb") as handle:
         raw = handle.read()
     text = _decode(path, raw, spec.encoding, spec.delimiter)
+    del raw  # a large export is held once, as text
     if not text.strip():
         raise InputError(path, "the file is empty; expected a header line and responses")
     delimiter = spec.delimiter or _sniff_delimiter(path, text)
@@ -155,24 +157,35 @@ def csv_records(path: Path, spec: SurveySpec) -> list[tuple[int, list[str]]]:
     # A file with carriage returns and no line feed at all is an old Mac export ("CSV
     # (Macintosh)"): there a "\r" ends the line.
     newline = "\r" if "\n" not in text and "\r" in text else "\n"
-    reader = csv.reader(io.StringIO(text, newline=newline), delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text, newline), delimiter=delimiter, strict=True)
     records: list[tuple[int, list[str]]] = []
     start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            message = _csv_problem(str(exc), start, reader.line_num)
-            column = None
-            if "unexpected end of data" in str(exc) and records:
-                column = _unclosed_column(text, start, records[0][1], delimiter, newline)
-            raise InputError(path, message, line=start, column=column) from None
-        if any(cell.strip() for cell in row):
-            records.append((start, row))
-        start = reader.line_num + 1
+    try:
+        for row in reader:
+            if "".join(row).strip():  # skip a record whose cells are all blank
+                records.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        message = _csv_problem(str(exc), start, reader.line_num)
+        column = None
+        if "unexpected end of data" in str(exc) and records:
+            column = _unclosed_column(text, start, records[0][1], delimiter, newline)
+        raise InputError(path, message, line=start, column=column) from None
     return records
+
+
+def _lines(text: str, newline: str) -> Iterator[str]:
+    """The lines of *text*, each with its *newline*: what ``io.StringIO(text, newline=newline)``
+    yields, without the copy of the whole text (four bytes a character) it would hold."""
+    start = 0
+    while True:
+        end = text.find(newline, start)
+        if end < 0:
+            if start < len(text):
+                yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def _unclosed_column(

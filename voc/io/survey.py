@@ -26,10 +26,16 @@ Decisions worth knowing:
   holds values and ignored when it does not.
 - Spreadsheet dates become ISO 8601 text (``2024-03-04``, with the time when it is not
   midnight); numbers that are whole become integers as text (``7.0`` → ``"7"``).
+- A notebook reads its survey several times (responses, documents, exports): the last table
+  read is kept (pickled, about the size of the file), and a read of the same bytes (sha256)
+  with the same spec returns a copy of it instead of parsing a large export again (a
+  million rows: under a second instead of about 20). A changed file is always read afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 
 import numpy as np
@@ -127,20 +133,14 @@ class _Checker:
         )
 
     def stripped(self, column: str) -> pd.Series:
-        """The column's cells without surrounding whitespace (None stays None), once per column.
+        """The column's cells as text without surrounding whitespace (blank cells missing).
 
-        Vectorised: a million-row export is read in seconds, not minutes.
+        Computed once per column, as pandas' ``str`` dtype (Arrow-backed where pyarrow is
+        installed), so that every check is vectorised: a million-row export is checked in
+        seconds, not minutes.
         """
         if column not in self._text:
-            cells = self.frame[column].astype(object)
-            try:
-                text = cells.str.strip()
-            except AttributeError:  # no text at all in the column
-                text = None
-            if text is None or int(text.isna().sum()) != int(cells.isna().sum()):
-                # a cell that is not a str (voc's readers give str or None): convert each one
-                text = cells.map(lambda v: None if v is None else str(v).strip())
-            self._text[column] = text.astype(object)
+            self._text[column] = self.frame[column].astype("str").str.strip()
         return self._text[column]
 
     def blank(self, column: str) -> pd.Series:
@@ -156,7 +156,11 @@ class _Checker:
         if comma:
             cleaned = cleaned.where(~cleaned.str.contains(".", regex=False, na=False), "x")
             cleaned = cleaned.str.replace(",", ".", regex=False)
-        values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+        # parse each distinct text once: a score column holds a handful of them
+        codes, uniques = pd.factorize(cleaned)
+        parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce")
+        parsed = np.append(parsed.to_numpy("float64", na_value=np.nan), np.nan)
+        values = pd.Series(parsed[codes], index=cleaned.index, dtype="float64")
         bad = values.isna() & ~missing
         if bad.any():
             what = "a number with a decimal comma" if comma else "a number"
@@ -191,7 +195,11 @@ class _Checker:
         values = keys if strip else self.frame[column].astype(object)
         if mapping:
             values = values.where(~keys.isin(list(mapping)), keys.map(mapping))
-        return values.astype(object).where(~self.blank(column), None)
+        values = values.astype(object).where(~self.blank(column), None)
+        # one str object per distinct value: a million rows of four regions hold four strings
+        codes, uniques = pd.factorize(values)
+        shared = np.append(np.asarray(uniques, dtype=object), None)
+        return pd.Series(shared[codes], index=values.index, dtype=object)
 
     def ids(self) -> pd.Series:
         column = self.spec.columns.id
@@ -281,6 +289,30 @@ def read_responses(spec: SurveySpec) -> pd.DataFrame:
     >>> responses["participant_id"].iloc[0]  # doctest: +SKIP
     'R0001'
     """
+    key = _read_key(spec)
+    if key is not None and _LAST_READ and _LAST_READ[0][0] == key:
+        return pickle.loads(_LAST_READ[0][1])
+    out = _read_responses(spec)
+    if key is not None:
+        _LAST_READ[:] = [(key, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))]
+    return out
+
+
+#: The last survey table read in this process, keyed by file, sha256 and spec (see the notes),
+#: pickled: one compact buffer rather than millions of small objects kept alive.
+_LAST_READ: list[tuple[tuple[str, str, str], bytes]] = []
+
+
+def _read_key(spec: SurveySpec) -> tuple[str, str, str] | None:
+    try:
+        with spec.file.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None  # reading it reports the problem
+    return str(spec.file.resolve()), digest, spec.model_dump_json()
+
+
+def _read_responses(spec: SurveySpec) -> pd.DataFrame:
     raw = load_survey(spec)
     _check_columns(spec, raw)
     check = _Checker(spec, raw)
