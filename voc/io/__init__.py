@@ -205,30 +205,10 @@ def id_rules(study: Study) -> dict[str, object]:
 
 
 def _read_text_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    import csv
-    import io
-
     from voc.errors import InputError
-    from voc.io.coding import _text
+    from voc.io.coding import _text, csv_rows
 
-    reader = csv.reader(io.StringIO(_text(path), newline=""))
-    header = [h.strip() for h in next(reader, [])]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise InputError(path, f"expected columns {columns}, found {header}", line=1)
-    repeated = [c for c in columns if header.count(c) > 1]
-    if repeated:
-        raise InputError(path, "every column needs a unique name", line=1, column=repeated[0])
-    rows, lines = [], []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise InputError(
-                path, f"expected {len(header)} fields, found {len(row)}", line=reader.line_num
-            )
-        rows.append(row)
-        lines.append(reader.line_num)
+    header, rows, lines = csv_rows(path, _text(path), columns)
     table = pd.DataFrame(rows, columns=header, dtype=object, index=lines)[columns]
     for column in columns:
         blank = table[column].str.strip() == ""

@@ -111,17 +111,19 @@ def _yaml_codebook(path: Path, text: str) -> tuple[pd.DataFrame, list[int | None
     return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS, dtype=object), lines
 
 
-def _csv_codebook(path: Path, text: str) -> tuple[pd.DataFrame, list[int | None]]:
+def csv_rows(
+    path: Path, text: str, required: list[str], *, what: str = "expected columns"
+) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows and line numbers of a small CSV, strictly: the *required* columns present
+    and unique, blank rows skipped, a ragged row a located error."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]
-    if "code" not in header:
-        raise InputError(
-            path, f"a codebook CSV needs the columns {CODEBOOK_COLUMNS}, found {header}", line=1
-        )
+    if any(c not in header for c in required):
+        raise InputError(path, f"{what} {required}, found {header}", line=1)
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
         raise InputError(path, "every column needs a unique name", line=1, column=repeated[0])
-    records, lines = [], []
+    rows, lines = [], []
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
@@ -129,8 +131,14 @@ def _csv_codebook(path: Path, text: str) -> tuple[pd.DataFrame, list[int | None]
             raise InputError(
                 path, f"expected {len(header)} fields, found {len(row)}", line=reader.line_num
             )
-        records.append(dict(zip(header, row, strict=True)))
+        rows.append(row)
         lines.append(reader.line_num)
+    return header, rows, lines
+
+
+def _csv_codebook(path: Path, text: str) -> tuple[pd.DataFrame, list[int | None]]:
+    header, raw, lines = csv_rows(path, text, ["code"], what="a codebook CSV needs the columns")
+    records = [dict(zip(header, row, strict=True)) for row in raw]
     rows = [{c: (r.get(c) or "").strip() or None for c in CODEBOOK_COLUMNS} for r in records]
     return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS, dtype=object), lines
 
