@@ -521,7 +521,13 @@ def embed(
     keys = _cache.text_keys(texts)
     folder = None
     if corpus is not None and getattr(model, "corpus_dependent", False):
-        model.encode(_as_texts(corpus))  # fits the space
+        corpus = _as_texts(corpus)
+        space = _corpus_identity(model, _cache.text_keys(corpus))
+        if space not in _FITTED:  # one fit per corpus and process: cells share it
+            model.encode(corpus)
+            _FITTED.clear()
+            _FITTED[space] = model
+        model = _FITTED[space]
         vectors = _normalise(model.transform(texts))
         _check_shape(vectors, len(texts), model)
         return vectors
@@ -564,6 +570,10 @@ def embed(
     if fresh is not None:
         out_unique[missing] = fresh
     return out_unique[inverse.reshape(-1)]
+
+
+#: the last backend fitted on a ``corpus=`` (its identity names the recipe and the corpus)
+_FITTED: dict[str, Backend] = {}
 
 
 def _corpus_identity(model: Backend, keys: np.ndarray) -> str:
